@@ -1,0 +1,13 @@
+/* The list of module selftests, in dependency order: each module's test may rely on the ones
+ * before it. Add a module here when it gets a selftest. */
+#pragma once
+
+#include <stdbool.h>
+
+#define SELFTESTS(T)                                                                               \
+    T(bus_err)                                                                                     \
+    T(bus_log)                                                                                     \
+    T(bus_arena)                                                                                   \
+    T(bus_buf)                                                                                     \
+    T(bus_mp)                                                                                      \
+    T(bus_codec)
