@@ -2,6 +2,10 @@
  * schema message. `kubus-selftest --list` names them; `kubus-selftest NAME...` runs some;
  * no argument runs all. Each prints "ok NAME" or dies with the failed assertion. */
 #include "bus_arena.h"
+#include "bus_cert.h"
+#include "bus_config.h"
+#include "bus_frame.h"
+#include "bus_role.h"
 #include "bus_buf.h"
 #include "bus_codec.h"
 #include "bus_err.h"

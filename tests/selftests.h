@@ -10,4 +10,8 @@
     T(bus_arena)                                                                                   \
     T(bus_buf)                                                                                     \
     T(bus_mp)                                                                                      \
-    T(bus_codec)
+    T(bus_codec)                                                                                   \
+    T(bus_frame)                                                                                   \
+    T(bus_role)                                                                                    \
+    T(bus_cert)                                                                                    \
+    T(bus_config)
