@@ -164,8 +164,7 @@ static int s_check_int(const codec_field_t *f, int64_t v, codec_err_t *err)
 static int s_check_str(const codec_field_t *f, const char *s, size_t len, size_t max,
                        codec_err_t *err)
 {
-    if (len > max)
-        return s_fail(err, BUS_EINVALID, "%s: %zu bytes, max %zu", f->name, len, max);
+    if (len > max) return s_fail(err, BUS_EINVALID, "%s: %zu bytes, max %zu", f->name, len, max);
     if (!s_utf8_ok((const uint8_t *)s, len))
         return s_fail(err, BUS_EINVALID, "%s: not valid UTF-8 text", f->name);
     return 0;
@@ -237,7 +236,8 @@ static int s_decode_one(const codec_field_t *f, bus_mp_t *r, bus_arena_t *a, voi
         uint32_t n;
         if (bus_mp_read_bin(r, &b, &n))
             return s_fail(err, BUS_EMALFORMED, "%s: expected bytes", f->name);
-        if (n > f->max) return s_fail(err, BUS_EINVALID, "%s: %u bytes, max %" PRIu64, f->name, n, f->max);
+        if (n > f->max)
+            return s_fail(err, BUS_EINVALID, "%s: %u bytes, max %" PRIu64, f->name, n, f->max);
         codec_bytes_t *out = slot;
         out->len = n;
         out->data = NULL;
@@ -285,7 +285,8 @@ static int s_decode_field(const codec_field_t *f, bus_mp_t *r, bus_arena_t *a, v
         return rc;
     }
     uint32_t n;
-    if (bus_mp_read_array(r, &n)) return s_fail(err, BUS_EMALFORMED, "%s: expected a list", f->name);
+    if (bus_mp_read_array(r, &n))
+        return s_fail(err, BUS_EMALFORMED, "%s: expected a list", f->name);
     if (n > f->items_max)
         return s_fail(err, BUS_EINVALID, "%s: %u items, max %u", f->name, n, f->items_max);
     codec_list_t *list = slot;
@@ -445,7 +446,8 @@ static int s_encode_one(const codec_field_t *f, const void *slot, msgpack_packer
     case CODEC_BYTES: {
         const codec_bytes_t *b = slot;
         if (b->len > f->max)
-            return s_fail(err, BUS_EINVALID, "%s: %zu bytes, max %" PRIu64, f->name, b->len, f->max);
+            return s_fail(err, BUS_EINVALID, "%s: %zu bytes, max %" PRIu64, f->name, b->len,
+                          f->max);
         msgpack_pack_bin_with_body(pk, b->len ? (const void *)b->data : "", b->len);
         return 0;
     }
@@ -453,7 +455,8 @@ static int s_encode_one(const codec_field_t *f, const void *slot, msgpack_packer
     case CODEC_STRMAP: {
         const codec_list_t *list = slot;
         if (list->n > f->max)
-            return s_fail(err, BUS_EINVALID, "%s: %zu entries, max %" PRIu64, f->name, list->n, f->max);
+            return s_fail(err, BUS_EINVALID, "%s: %zu entries, max %" PRIu64, f->name, list->n,
+                          f->max);
         const codec_kv_t *kv = list->v;
         msgpack_pack_map(pk, list->n);
         for (size_t k = 0; k < list->n; k++) {
@@ -600,7 +603,8 @@ static json_t *s_one_to_json(const codec_field_t *f, const void *slot, unsigned 
 
 static json_t *s_field_to_json(const codec_field_t *f, const void *slot, unsigned flags)
 {
-    if ((flags & CODEC_JSON_REDACT) && (f->flags & CODEC_SENSITIVE)) return json_string("<redacted>");
+    if ((flags & CODEC_JSON_REDACT) && (f->flags & CODEC_SENSITIVE))
+        return json_string("<redacted>");
     if (!(f->flags & CODEC_LIST)) {
         if (f->kind == CODEC_MSG) return s_msg_to_json(f->msg, *(void *const *)slot, flags);
         return s_one_to_json(f, slot, flags);
@@ -656,7 +660,8 @@ static int s_str_from_json(const codec_field_t *f, const json_t *j, bus_arena_t 
     size_t n = json_string_length(j);
     int rc = s_check_str(f, s, n, max, err);
     if (rc) return rc;
-    if (!(*out = bus_arena_strndup(a, s, n))) return s_fail(err, BUS_ETOOBIG, "%s: too large", f->name);
+    if (!(*out = bus_arena_strndup(a, s, n)))
+        return s_fail(err, BUS_ETOOBIG, "%s: too large", f->name);
     return 0;
 }
 
@@ -666,7 +671,8 @@ static int s_one_from_json(const codec_field_t *f, const json_t *j, bus_arena_t 
     int rc;
     switch (f->kind) {
     case CODEC_BOOL:
-        if (!json_is_boolean(j)) return s_fail(err, BUS_EINVALID, "%s: expected a boolean", f->name);
+        if (!json_is_boolean(j))
+            return s_fail(err, BUS_EINVALID, "%s: expected a boolean", f->name);
         *(bool *)slot = json_is_true(j);
         return 0;
     case CODEC_ENUM:
@@ -704,7 +710,8 @@ static int s_one_from_json(const codec_field_t *f, const json_t *j, bus_arena_t 
     }
     case CODEC_I32:
     case CODEC_I64: {
-        if (!json_is_integer(j)) return s_fail(err, BUS_EINVALID, "%s: expected an integer", f->name);
+        if (!json_is_integer(j))
+            return s_fail(err, BUS_EINVALID, "%s: expected an integer", f->name);
         int64_t v = json_integer_value(j);
         if (f->kind == CODEC_I32 && (v < INT32_MIN || v > INT32_MAX))
             return s_fail(err, BUS_EINVALID, "%s: does not fit 32 bits", f->name);
@@ -790,7 +797,8 @@ static int s_field_from_json(const codec_field_t *f, const json_t *j, bus_arena_
     list->v = n ? bus_arena_alloc(a, n * size) : NULL;
     if (n && !list->v) return s_fail(err, BUS_ETOOBIG, "%s: too large", f->name);
     for (size_t k = 0; k < n; k++) {
-        int rc = s_one_from_json(f, json_array_get(j, k), a, (char *)list->v + k * size, depth, err);
+        int rc =
+            s_one_from_json(f, json_array_get(j, k), a, (char *)list->v + k * size, depth, err);
         if (rc) {
             if (f->kind == CODEC_MSG) s_wrap(err, f->name, (long)k);
             return rc;
@@ -920,7 +928,8 @@ static char *s_sample_str(bus_arena_t *a, uint64_t *rng, size_t max)
 
 static void s_sample_msg(const codec_msg_t *d, bus_arena_t *a, uint64_t *rng, void *out, int depth);
 
-static void s_sample_one(const codec_field_t *f, bus_arena_t *a, uint64_t *rng, void *slot, int depth)
+static void s_sample_one(const codec_field_t *f, bus_arena_t *a, uint64_t *rng, void *slot,
+                         int depth)
 {
     uint64_t r = s_rand(rng);
     switch (f->kind) {
@@ -1118,7 +1127,8 @@ void bus_codec_test(bool verbose)
 
     /* Limits: string length, integer range, enum values, UTF-8, wrong wire type. */
     const uint32_t t5[] = {8};
-    const char *v5[] = {"\xb1" "abcdefghijklmnopq"};
+    const char *v5[] = {"\xb1"
+                        "abcdefghijklmnopq"};
     const size_t l5[] = {18};
     assert(s_decode_raw(&b, a, &err, 1, t5, v5, l5) == BUS_EINVALID);
     assert(strstr(err.text, "label: 17 bytes, max 16"));
@@ -1150,16 +1160,19 @@ void bus_codec_test(bool verbose)
 
     /* List limits: item count (children max 4) and element length (names: max 8 bytes). */
     const uint32_t t14[] = {8, 11};
-    const char *v14[] = {"\xa1x", "\x95\x81\x01\x01\x81\x01\x01\x81\x01\x01\x81\x01\x01\x81\x01\x01"};
+    const char *v14[] = {"\xa1x",
+                         "\x95\x81\x01\x01\x81\x01\x01\x81\x01\x01\x81\x01\x01\x81\x01\x01"};
     const size_t l14[] = {2, 16};
     assert(s_decode_raw(&b, a, &err, 2, t14, v14, l14) == BUS_EINVALID);
     assert(strstr(err.text, "children: 5 items, max 4"));
     const uint32_t t15[] = {8, 12};
-    const char *v15[] = {"\xa1x", "\x92\xa1y\xa9" "123456789"};
+    const char *v15[] = {"\xa1x", "\x92\xa1y\xa9"
+                                  "123456789"};
     const size_t l15[] = {2, 14};
     assert(s_decode_raw(&b, a, &err, 2, t15, v15, l15) == BUS_EINVALID);
     assert(strstr(err.text, "names: 9 bytes, max 8"));
-    json_t *jl = json_pack("{s:s, s:[s,s,s,s,s,s]}", "label", "x", "names", "a", "b", "c", "d", "e", "f");
+    json_t *jl =
+        json_pack("{s:s, s:[s,s,s,s,s,s]}", "label", "x", "names", "a", "b", "c", "d", "e", "f");
     assert(codec_from_json(&selftest_all_kinds_desc, jl, a, &out, &err) == BUS_EINVALID);
     assert(strstr(err.text, "names: 6 items, max 5"));
     json_decref(jl);

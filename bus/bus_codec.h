@@ -88,9 +88,9 @@ typedef struct {
 } codec_field_t;
 
 struct codec_msg_t {
-    const char *name; /* "package.message" */
-    uint32_t type;    /* bus message type, 0 for messages only used inside others */
-    uint32_t size;    /* sizeof the struct */
+    const char *name;            /* "package.message" */
+    uint32_t type;               /* bus message type, 0 for messages only used inside others */
+    uint32_t size;               /* sizeof the struct */
     const codec_field_t *fields; /* sorted by tag */
     size_t fields_n;
     const char *doc;

@@ -35,7 +35,8 @@ static int s_uint(json_t *doc, const char *key, uint32_t lo, uint32_t hi, uint32
     return 0;
 }
 
-/* Ports of a broker started with port 0, from DIR/run/NAME.ports.json. */
+/* Ports of a broker started with port 0, from DIR/run/NAME.ports.json. Kept apart from the
+ * configured ports: the broker itself must still bind ephemeral ports next time. */
 static void s_run_ports(const char *dir, bus_broker_conf_t *b)
 {
     char path[1024];
@@ -44,9 +45,8 @@ static void s_run_ports(const char *dir, bus_broker_conf_t *b)
     if (!doc) return;
     for (int i = 0; i < BUS_PORTS_N; i++) {
         json_t *v = json_object_get(doc, bus_port_names[i]);
-        if (b->ports[i] == 0 && json_is_integer(v) && json_integer_value(v) > 0 &&
-            json_integer_value(v) < 65536)
-            b->ports[i] = (uint16_t)json_integer_value(v);
+        if (json_is_integer(v) && json_integer_value(v) > 0 && json_integer_value(v) < 65536)
+            b->run_ports[i] = (uint16_t)json_integer_value(v);
     }
     json_decref(doc);
 }
@@ -55,10 +55,12 @@ static int s_broker(const char *dir, json_t *j, bus_broker_conf_t *b, char *err,
 {
     const char *key;
     json_t *v;
-    if (!json_is_object(j)) return s_fail(err, errlen, "cluster.json: a broker must be an object%s%s", "", "");
+    if (!json_is_object(j))
+        return s_fail(err, errlen, "cluster.json: a broker must be an object%s%s", "", "");
     json_object_foreach(j, key, v)
     {
-        if (strcmp(key, "name") && strcmp(key, "host") && strcmp(key, "bind") && strcmp(key, "ports"))
+        if (strcmp(key, "name") && strcmp(key, "host") && strcmp(key, "bind") &&
+            strcmp(key, "ports"))
             return s_fail(err, errlen, "cluster.json: unknown broker key \"%s\"%s", key, "");
     }
     const char *name = json_string_value(json_object_get(j, "name"));
@@ -66,13 +68,15 @@ static int s_broker(const char *dir, json_t *j, bus_broker_conf_t *b, char *err,
     const char *bind = json_string_value(json_object_get(j, "bind"));
     if (!name || !bus_name_valid(name))
         return s_fail(err, errlen, "cluster.json: a broker needs a valid name%s%s", "", "");
-    if (!host || !*host || strlen(host) >= sizeof b->host || (bind && strlen(bind) >= sizeof b->bind))
+    if (!host || !*host || strlen(host) >= sizeof b->host ||
+        (bind && strlen(bind) >= sizeof b->bind))
         return s_fail(err, errlen, "cluster.json: broker %s needs a host%s", name, "");
     snprintf(b->name, sizeof b->name, "%s", name);
     snprintf(b->host, sizeof b->host, "%s", host);
     snprintf(b->bind, sizeof b->bind, "%s", bind ? bind : host);
     json_t *ports = json_object_get(j, "ports");
-    if (!json_is_object(ports)) return s_fail(err, errlen, "cluster.json: broker %s needs ports%s", name, "");
+    if (!json_is_object(ports))
+        return s_fail(err, errlen, "cluster.json: broker %s needs ports%s", name, "");
     json_object_foreach(ports, key, v)
     {
         int i = 0;
@@ -80,12 +84,14 @@ static int s_broker(const char *dir, json_t *j, bus_broker_conf_t *b, char *err,
         if (i == BUS_PORTS_N)
             return s_fail(err, errlen, "cluster.json: broker %s: unknown port \"%s\"", name, key);
         if (!json_is_integer(v) || json_integer_value(v) < 0 || json_integer_value(v) > 65535)
-            return s_fail(err, errlen, "cluster.json: broker %s: port %s must be 0..65535", name, key);
+            return s_fail(err, errlen, "cluster.json: broker %s: port %s must be 0..65535", name,
+                          key);
         b->ports[i] = (uint16_t)json_integer_value(v);
     }
     for (int i = 0; i < BUS_PORTS_N; i++)
         if (!json_object_get(ports, bus_port_names[i]))
-            return s_fail(err, errlen, "cluster.json: broker %s: no %s port", name, bus_port_names[i]);
+            return s_fail(err, errlen, "cluster.json: broker %s: no %s port", name,
+                          bus_port_names[i]);
     s_run_ports(dir, b);
     char cerr[256];
     zcert_t *cert = bus_cert_load_public(dir, name, cerr, sizeof cerr);
@@ -157,11 +163,11 @@ void bus_config_endpoint(const bus_broker_conf_t *broker, bus_port_t port, bool 
 {
     const char *host = bind ? broker->bind : broker->host;
     bool v6 = strchr(host, ':') != NULL;
-    if (bind && broker->ports[port] == 0)
+    uint16_t p = broker->ports[port] ? broker->ports[port] : bind ? 0 : broker->run_ports[port];
+    if (p == 0 && bind)
         snprintf(out, cap, "tcp://%s%s%s:*", v6 ? "[" : "", host, v6 ? "]" : "");
     else
-        snprintf(out, cap, "tcp://%s%s%s:%u", v6 ? "[" : "", host, v6 ? "]" : "",
-                 broker->ports[port]);
+        snprintf(out, cap, "tcp://%s%s%s:%u", v6 ? "[" : "", host, v6 ? "]" : "", p);
 }
 
 void bus_config_test(bool verbose)
@@ -171,7 +177,8 @@ void bus_config_test(bool verbose)
     char path[256], err[256];
     snprintf(path, sizeof path, "%s/cluster.json", dir);
     FILE *f = fopen(path, "w");
-    fputs("{\"cluster\":\"c1\",\"heartbeat_ms\":250,\"brokers\":[{\"name\":\"b1\",\"host\":\"127.0.0.1\","
+    fputs("{\"cluster\":\"c1\",\"heartbeat_ms\":250,\"brokers\":[{\"name\":\"b1\",\"host\":\"127.0."
+          "0.1\","
           "\"ports\":{\"router\":7000,\"publish\":0,\"subscribe\":7002,\"tap\":7003}}]}",
           f);
     fclose(f);
@@ -188,11 +195,17 @@ void bus_config_test(bool verbose)
     assert(c && strcmp(c->cluster, "c1") == 0 && c->heartbeat_ms == 250 && c->liveness == 3);
     const bus_broker_conf_t *b = bus_config_broker(c, "b1");
     assert(b && strlen(b->public_key) == 40);
-    /* Configured ports win; a 0 is filled from the run file. */
-    assert(b->ports[BUS_PORT_ROUTER] == 7000 && b->ports[BUS_PORT_PUBLISH] == 7001);
+    /* Configured ports win; a 0 is connected through the run file's port, but bound as "*". */
+    assert(b->ports[BUS_PORT_ROUTER] == 7000 && b->ports[BUS_PORT_PUBLISH] == 0);
     char ep[300];
     bus_config_endpoint(b, BUS_PORT_TAP, false, ep, sizeof ep);
     assert(strcmp(ep, "tcp://127.0.0.1:7003") == 0);
+    bus_config_endpoint(b, BUS_PORT_ROUTER, false, ep, sizeof ep);
+    assert(strcmp(ep, "tcp://127.0.0.1:7000") == 0);
+    bus_config_endpoint(b, BUS_PORT_PUBLISH, false, ep, sizeof ep);
+    assert(strcmp(ep, "tcp://127.0.0.1:7001") == 0);
+    bus_config_endpoint(b, BUS_PORT_PUBLISH, true, ep, sizeof ep);
+    assert(strcmp(ep, "tcp://127.0.0.1:*") == 0);
     bus_config_destroy(&c);
     assert(c == NULL);
 

@@ -27,7 +27,8 @@ typedef struct {
     char name[64];
     char host[256];
     char bind[256];
-    uint16_t ports[BUS_PORTS_N];
+    uint16_t ports[BUS_PORTS_N];      /* as configured; 0 means ephemeral */
+    uint16_t run_ports[BUS_PORTS_N];  /* what a broker with ephemeral ports bound (run file) */
     char public_key[41]; /* Z85; empty when the certificate is missing */
 } bus_broker_conf_t;
 
@@ -49,7 +50,8 @@ void bus_config_destroy(bus_config_t **self_p);
 /* The broker of that name, or NULL. */
 const bus_broker_conf_t *bus_config_broker(const bus_config_t *self, const char *name);
 
-/* "tcp://host:port" to connect to (or bind, with bind true; port 0 becomes "*"). */
+/* "tcp://host:port" to connect to (the configured port, or the one the broker reported), or to
+ * bind (with bind true; a configured 0 becomes "*"). */
 void bus_config_endpoint(const bus_broker_conf_t *broker, bus_port_t port, bool bind, char *out,
                          size_t cap);
 

@@ -63,8 +63,8 @@ static int s_head(bus_buf_t *out, const char *topic, size_t topic_len)
     return bus_buf_append(out, sig, 2);
 }
 
-int bus_frame_build(bus_buf_t *out, const char *topic, bus_envelope_t *env,
-                    const codec_msg_t *desc, const void *body, codec_err_t *err)
+int bus_frame_build(bus_buf_t *out, const char *topic, bus_envelope_t *env, const codec_msg_t *desc,
+                    const void *body, codec_err_t *err)
 {
     size_t start = out->len;
     env->type = desc ? desc->type : 0;
@@ -104,7 +104,8 @@ void bus_frame_test(bool verbose)
     assert(bus_frame_build(&b, NULL, &env, &echo_request_desc, &req, &err) == 0);
     assert(env.type == MSG_ECHO_REQUEST);
     assert(bus_frame_parse(b.data, b.len, false, a, &f, &err) == 0);
-    assert(f.env->kind == BUS_KIND_REQUEST && f.env->rid == 7 && strcmp(f.env->service, "echo") == 0);
+    assert(f.env->kind == BUS_KIND_REQUEST && f.env->rid == 7 &&
+           strcmp(f.env->service, "echo") == 0);
     echo_request_t *back;
     assert(bus_frame_body(&f, &echo_request_desc, a, (void **)&back, &err) == 0);
     assert(back->payload.len == 4 && memcmp(back->payload.data, "ping", 4) == 0);

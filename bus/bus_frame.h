@@ -42,8 +42,8 @@ int bus_frame_body(const bus_frame_t *frame, const codec_msg_t *desc, bus_arena_
 
 /* Appends a whole frame to out: topic (NULL for none), envelope, then either a body encoded from
  * desc/body (desc NULL for none) or raw body bytes. Sets env->type from desc when desc is given. */
-int bus_frame_build(bus_buf_t *out, const char *topic, bus_envelope_t *env,
-                    const codec_msg_t *desc, const void *body, codec_err_t *err);
+int bus_frame_build(bus_buf_t *out, const char *topic, bus_envelope_t *env, const codec_msg_t *desc,
+                    const void *body, codec_err_t *err);
 int bus_frame_build_raw(bus_buf_t *out, const char *topic, size_t topic_len,
                         const bus_envelope_t *env, const uint8_t *body, size_t body_len,
                         codec_err_t *err);

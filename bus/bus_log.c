@@ -21,7 +21,9 @@ void bus_log_init(const char *service)
 
 void bus_log_set_level(int level)
 {
-    bus_log_level = level < BUS_LOG_ERROR ? BUS_LOG_ERROR : level > BUS_LOG_TRACE ? BUS_LOG_TRACE : level;
+    bus_log_level = level < BUS_LOG_ERROR   ? BUS_LOG_ERROR
+                    : level > BUS_LOG_TRACE ? BUS_LOG_TRACE
+                                            : level;
 }
 
 int bus_log_parse_level(const char *name)

@@ -3,6 +3,8 @@
  * line become '?', so a line is always one line whatever a peer sent. Never log a secret. */
 #pragma once
 
+#include "bus_time.h"
+
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -26,9 +28,9 @@ int bus_log_parse_level(const char *name);
 void bus_log_emit(int level, const char *event, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
-#define bus_log(level, event, ...)                                                                 \
-    do {                                                                                           \
-        if ((level) <= bus_log_level) bus_log_emit((level), (event), __VA_ARGS__);                 \
+#define bus_log(level, event, ...)                                                 \
+    do {                                                                           \
+        if ((level) <= bus_log_level) bus_log_emit((level), (event), __VA_ARGS__); \
     } while (0)
 #define log_error(event, ...) bus_log(BUS_LOG_ERROR, event, __VA_ARGS__)
 #define log_warn(event, ...)  bus_log(BUS_LOG_WARN, event, __VA_ARGS__)
@@ -49,12 +51,12 @@ typedef struct {
  * allowed line (and is reset). */
 bool bus_log_allow(bus_log_limit_t *limit, uint64_t now_ms, uint64_t *suppressed_out);
 
-#define bus_log_limited(limit, level, event, fmt, ...)                                             \
-    do {                                                                                           \
-        uint64_t s_supp_;                                                                          \
-        if ((level) <= bus_log_level && bus_log_allow((limit), bus_now_ms(), &s_supp_))            \
-            bus_log_emit((level), (event), fmt " suppressed=%llu", __VA_ARGS__,                    \
-                         (unsigned long long)s_supp_);                                             \
+#define bus_log_limited(limit, level, event, fmt, ...)                                  \
+    do {                                                                                \
+        uint64_t s_supp_;                                                               \
+        if ((level) <= bus_log_level && bus_log_allow((limit), bus_now_ms(), &s_supp_)) \
+            bus_log_emit((level), (event), fmt " suppressed=%llu", __VA_ARGS__,         \
+                         (unsigned long long)s_supp_);                                  \
     } while (0)
 
 void bus_log_test(bool verbose);

@@ -333,10 +333,11 @@ static void s_check_int_roundtrip(int64_t x)
 
 void bus_mp_test(bool verbose)
 {
-    int64_t ints[] = {0,      1,          127,       128,        255,       256,
-                      65535,  65536,      -1,        -32,        -33,       -128,
-                      -129,   -32768,     -32769,    INT32_MIN,  INT32_MAX, (int64_t)INT32_MIN - 1,
-                      INT64_MAX, INT64_MIN, 1LL << 40, -(1LL << 40)};
+    int64_t ints[] = {
+        0,         1,         127,       128,         255,       256,
+        65535,     65536,     -1,        -32,         -33,       -128,
+        -129,      -32768,    -32769,    INT32_MIN,   INT32_MAX, (int64_t)INT32_MIN - 1,
+        INT64_MAX, INT64_MIN, 1LL << 40, -(1LL << 40)};
     for (size_t i = 0; i < sizeof ints / sizeof ints[0]; i++) s_check_int_roundtrip(ints[i]);
 
     /* uint64 above INT64_MAX reads as uint, not as int. */

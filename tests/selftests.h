@@ -4,14 +4,17 @@
 
 #include <stdbool.h>
 
-#define SELFTESTS(T)                                                                               \
-    T(bus_err)                                                                                     \
-    T(bus_log)                                                                                     \
-    T(bus_arena)                                                                                   \
-    T(bus_buf)                                                                                     \
-    T(bus_mp)                                                                                      \
-    T(bus_codec)                                                                                   \
-    T(bus_frame)                                                                                   \
-    T(bus_role)                                                                                    \
-    T(bus_cert)                                                                                    \
-    T(bus_config)
+#define SELFTESTS(T) \
+    T(bus_err)       \
+    T(bus_log)       \
+    T(bus_arena)     \
+    T(bus_buf)       \
+    T(bus_mp)        \
+    T(bus_codec)     \
+    T(bus_frame)     \
+    T(bus_role)      \
+    T(bus_cert)      \
+    T(bus_config)    \
+    T(bus_heap)      \
+    T(bus_map)       \
+    T(bus_zap)

@@ -1,0 +1,73 @@
+/* kubus: the cluster's command line. `kubus help` lists the commands. */
+#include "bus_log.h"
+#include "cli.h"
+
+#include <czmq.h>
+#include <stdarg.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static const struct {
+    const char *name;
+    int (*fn)(int argc, char **argv);
+    const char *help;
+} s_commands[] = {
+    {"up", cli_up, "start a cluster on this machine (creating it the first time)"},
+    {"down", cli_down, "stop the cluster started by `kubus up`"},
+    {"keys", cli_keys, "create and list the certificates of a cluster"},
+    {"status", cli_status, "what each broker serves, and its counters"},
+    {"tap", cli_tap, "watch every message on the bus"},
+    {"call", cli_call, "send one request to a service and print the reply"},
+    {"watch", cli_watch, "print the events under topic prefixes"},
+    {"publish", cli_publish, "publish an event"},
+};
+
+const char *cli_default_dir(void)
+{
+    static char dir[4096];
+    const char *env = getenv("KUBUS_DIR");
+    if (env && *env) return env;
+    if (geteuid() == 0) return "/var/lib/kubus";
+    const char *home = getenv("HOME");
+    snprintf(dir, sizeof dir, "%s/.kubus", home && *home ? home : ".");
+    return dir;
+}
+
+int cli_fail(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fputs("kubus: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+    return 1;
+}
+
+static void s_usage(FILE *out)
+{
+    fprintf(out, "usage: kubus COMMAND [ARGS]   (kubus COMMAND --help for its options)\n\n");
+    for (size_t i = 0; i < sizeof s_commands / sizeof s_commands[0]; i++)
+        fprintf(out, "  %-8s %s\n", s_commands[i].name, s_commands[i].help);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2 || strcmp(argv[1], "help") == 0 || strcmp(argv[1], "--help") == 0 ||
+        strcmp(argv[1], "-h") == 0) {
+        s_usage(argc < 2 ? stderr : stdout);
+        return argc < 2 ? 2 : 0;
+    }
+    /* A closed output pipe is an error to report, not a reason to die mid-write. */
+    signal(SIGPIPE, SIG_IGN);
+    bus_log_init("kubus");
+    bus_log_set_level(BUS_LOG_WARN);
+    for (size_t i = 0; i < sizeof s_commands / sizeof s_commands[0]; i++)
+        if (strcmp(argv[1], s_commands[i].name) == 0) return s_commands[i].fn(argc - 1, argv + 1);
+    fprintf(stderr, "kubus: unknown command \"%s\"\n", argv[1]);
+    s_usage(stderr);
+    return 2;
+}
