@@ -1084,19 +1084,23 @@ static void s_deadlines(bus_broker_t *self, uint64_t now)
             zhashx_delete(self->dedupe, req->dedupe);
             continue;
         }
-        if (zlistx_size(svc->slots) == 0)
+        /* Nobody to serve it is "no such service"; someone who stayed busy is a timeout. */
+        int code = BUS_ETIMEOUT;
+        bool known = !req->instance[0];
+        for (s_slot_t *s = zlistx_first(svc->slots); s && !known; s = zlistx_next(svc->slots))
+            known = strcmp(s->worker->name, req->instance) == 0;
+        if (zlistx_size(svc->slots) == 0) {
+            code = BUS_ENOSERVICE;
             snprintf(text, sizeof text, "no such service: %s", svc->name);
-        else if (req->instance[0] && !s_pick(svc, req->instance)) {
-            bool known = false;
-            for (s_slot_t *s = zlistx_first(svc->slots); s; s = zlistx_next(svc->slots))
-                known = known || strcmp(s->worker->name, req->instance) == 0;
-            snprintf(text, sizeof text,
-                     known ? "instance %s of %s stayed busy" : "no instance %s of service %s",
-                     req->instance, svc->name);
+        } else if (!known) {
+            code = BUS_ENOSERVICE;
+            snprintf(text, sizeof text, "no instance %s of service %s", req->instance, svc->name);
+        } else if (req->instance[0]) {
+            snprintf(text, sizeof text, "instance %s of %s stayed busy", req->instance, svc->name);
         } else {
             snprintf(text, sizeof text, "deadline exceeded waiting for a worker of %s", svc->name);
         }
-        s_req_fail(self, req, zlistx_size(svc->slots) ? BUS_ETIMEOUT : BUS_ENOSERVICE, text);
+        s_req_fail(self, req, code, text);
     }
 }
 

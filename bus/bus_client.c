@@ -10,6 +10,7 @@
 #include "bus_role.h"
 #include "bus_time.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <sodium.h>
@@ -740,4 +741,157 @@ const bus_client_stats_t *bus_client_stats(const bus_client_t *self)
 const char *bus_client_name(const bus_client_t *self)
 {
     return self->name;
+}
+
+/* --- selftest: a broker in a thread, a worker and a caller in this one --------------------- */
+
+#include "bus_broker.h"
+
+#include <sys/stat.h>
+
+typedef struct {
+    const bus_config_t *config;
+    bus_broker_t *broker; /* set before the actor signals */
+} s_broker_args_t;
+
+static void s_broker_actor(zsock_t *pipe, void *arg)
+{
+    s_broker_args_t *a = arg;
+    char err[256];
+    a->broker = bus_broker_new(a->config, "b1", NULL, err, sizeof err);
+    if (!a->broker) fprintf(stderr, "broker: %s\n", err);
+    bus_broker_t *broker = a->broker;
+    zsock_signal(pipe, 0);
+    if (broker) bus_broker_run(broker);
+    bus_broker_destroy(&broker);
+}
+
+/* Polls the worker (it heartbeats only while polled) and answers what it received, or, with
+ * held given, keeps the requests unanswered there (at most 8). Returns how many came. */
+static int s_serve(bus_client_t *worker, int timeout_ms, bus_reply_to_t *held, int *held_n)
+{
+    bus_in_t in;
+    int n = 0;
+    while (bus_client_recv(worker, &in, timeout_ms) == 0) {
+        timeout_ms = 0;
+        if (in.kind != BUS_KIND_REQUEST) continue;
+        n++;
+        if (held && *held_n < 8)
+            held[(*held_n)++] = in.reply_to;
+        else
+            bus_client_reply(worker, &in.reply_to, 0, NULL, NULL, NULL);
+    }
+    return n;
+}
+
+static int s_await(bus_client_t *caller, bus_client_t *worker, uint64_t rid, bus_in_t *in,
+                   bus_reply_to_t *held, int *held_n)
+{
+    for (int i = 0; i < 200; i++) {
+        s_serve(worker, 0, held, held_n);
+        if (bus_client_recv(caller, in, 20) == 0 && in->kind == BUS_KIND_REPLY &&
+            in->env->rid == rid)
+            return in->env->status;
+    }
+    return BUS_ETIMEOUT;
+}
+
+void bus_client_test(bool verbose)
+{
+    char dir[] = "/tmp/kubus-client-test-XXXXXX", err[256], path[300];
+    assert(mkdtemp(dir));
+    assert(bus_cert_create(dir, "broker", "b1", err, sizeof err) == 0);
+    assert(bus_cert_create(dir, "echo", "w1", err, sizeof err) == 0);
+    assert(bus_cert_create(dir, "admin", "c1", err, sizeof err) == 0);
+    snprintf(path, sizeof path, "%s/cluster.json", dir);
+    FILE *f = fopen(path, "w");
+    fputs("{\"heartbeat_ms\":100,\"msg_max\":1048576,\"brokers\":[{\"name\":\"b1\",\"host\":\"127."
+          "0.0.1\","
+          "\"ports\":{\"router\":0,\"publish\":0,\"subscribe\":0,\"tap\":0}}]}",
+          f);
+    fclose(f);
+    int level = bus_log_level;
+    bus_log_set_level(verbose ? BUS_LOG_DEBUG : BUS_LOG_ERROR);
+    bus_config_t *bconf = bus_config_load(dir, err, sizeof err);
+    s_broker_args_t args = {bconf, NULL};
+    zactor_t *actor = zactor_new(s_broker_actor, &args);
+    bus_broker_t *broker = args.broker;
+    assert(broker);
+    /* Clients read the ephemeral ports the broker wrote. */
+    bus_config_t *conf = bus_config_load(dir, err, sizeof err);
+    bus_client_t *worker = bus_client_new(conf, "w1", err, sizeof err);
+    bus_client_t *caller = bus_client_new(conf, "c1", err, sizeof err);
+    assert(worker && caller);
+    assert(bus_client_wait_alive(caller, 1, 5000) == 0);
+    assert(bus_client_offer(worker, "echo", 2) == 0);
+    assert(bus_client_offer(worker, "Bad Name", 2) == BUS_EINVALID);
+    assert(bus_client_wait_alive(worker, 1, 5000) == 0);
+
+    /* A request and its reply; served_by names the instance. */
+    codec_err_t cerr;
+    uint64_t rid;
+    bus_in_t in;
+    bus_call_t call = {.service = "echo", .timeout_ms = 2000};
+    assert(bus_client_request(caller, &call, &rid, &cerr) == 0);
+    assert(s_await(caller, worker, rid, &in, NULL, NULL) == 0 &&
+           strcmp(in.env->served_by, "w1") == 0);
+
+    /* A named instance; one that does not exist fails at its deadline, saying so. */
+    call.instance = "w1";
+    assert(bus_client_request(caller, &call, &rid, &cerr) == 0);
+    assert(s_await(caller, worker, rid, &in, NULL, NULL) == 0);
+    call.instance = "w9";
+    call.timeout_ms = 200;
+    assert(bus_client_request(caller, &call, &rid, &cerr) == 0);
+    assert(s_await(caller, worker, rid, &in, NULL, NULL) == BUS_ENOSERVICE);
+    assert(strstr(in.env->error, "no instance w9 of service echo"));
+
+    /* A service nobody serves, and a timeout when the worker never answers. */
+    call = (bus_call_t){.service = "nobody", .timeout_ms = 200};
+    assert(bus_client_request(caller, &call, &rid, &cerr) == 0);
+    assert(s_await(caller, worker, rid, &in, NULL, NULL) == BUS_ENOSERVICE);
+    call = (bus_call_t){.service = "echo", .timeout_ms = 200};
+    assert(bus_client_request(caller, &call, &rid, &cerr) == 0);
+    bus_reply_to_t held[8];
+    int held_n = 0;
+    assert(s_await(caller, worker, rid, &in, held, &held_n) == BUS_ETIMEOUT);
+    assert(held_n == 1 && strstr(in.env->error, "deadline exceeded at worker w1"));
+    /* Answered late: the broker drops the reply and the worker gets its credit back. */
+    bus_client_reply(worker, &held[0], 0, NULL, NULL, NULL);
+
+    /* The same request id again (a retry) after it was answered: replayed, not executed. */
+    call = (bus_call_t){.service = "echo", .timeout_ms = 2000};
+    assert(bus_client_request(caller, &call, &rid, &cerr) == 0);
+    assert(s_await(caller, worker, rid, &in, NULL, NULL) == 0);
+    uint64_t executed = bus_client_stats(worker)->executed;
+    call.rid = rid;
+    assert(bus_client_request(caller, &call, &rid, &cerr) == 0 && rid == call.rid);
+    assert(s_await(caller, worker, rid, &in, NULL, NULL) == 0);
+    assert(bus_client_stats(worker)->executed == executed);
+    assert(bus_client_stats(worker)->replayed == 1);
+    /* A pending id cannot be reused. */
+    call.rid = 0;
+    assert(bus_client_request(caller, &call, &rid, &cerr) == 0);
+    call.rid = rid;
+    assert(bus_client_request(caller, &call, &rid, &cerr) == BUS_EINVALID);
+    s_await(caller, worker, rid, &in, NULL, NULL);
+
+    /* Oversize bodies are refused here, before they reach a broker. */
+    bus_arena_t *a = bus_arena_new(0);
+    echo_request_t big = {.payload = {bus_arena_alloc(a, conf->msg_max), conf->msg_max - 16}};
+    call = (bus_call_t){.service = "echo", .desc = &echo_request_desc, .body = &big};
+    assert(bus_client_request(caller, &call, &rid, &cerr) == BUS_ETOOBIG);
+    bus_arena_destroy(&a);
+
+    bus_client_destroy(&caller);
+    bus_client_destroy(&worker);
+    bus_broker_stop(broker);
+    zactor_destroy(&actor);
+    bus_config_destroy(&conf);
+    bus_config_destroy(&bconf);
+    bus_log_set_level(level);
+    char *cmd;
+    assert(asprintf(&cmd, "rm -rf %s", dir) > 0);
+    assert(system(cmd) == 0);
+    free(cmd);
 }

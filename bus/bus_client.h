@@ -101,3 +101,5 @@ int bus_client_wait_alive(bus_client_t *self, size_t n, int timeout_ms);
 
 const bus_client_stats_t *bus_client_stats(const bus_client_t *self);
 const char *bus_client_name(const bus_client_t *self);
+
+void bus_client_test(bool verbose);

@@ -39,10 +39,13 @@ static void s_wrap(codec_err_t *err, const char *name, long index)
 {
     if (!err) return;
     char tmp[sizeof err->text];
+    /* "name: problem" inside becomes "outer.name: problem"; a text that starts with ':' names no
+     * field of its own and attaches to the path directly. */
+    const char *dot = err->text[0] == ':' ? "" : ".";
     if (index >= 0)
-        snprintf(tmp, sizeof tmp, "%s[%ld].%s", name, index, err->text);
+        snprintf(tmp, sizeof tmp, "%s[%ld]%s%s", name, index, dot, err->text);
     else
-        snprintf(tmp, sizeof tmp, "%s.%s", name, err->text);
+        snprintf(tmp, sizeof tmp, "%s%s%s", name, dot, err->text);
     memcpy(err->text, tmp, sizeof tmp);
 }
 
@@ -308,7 +311,7 @@ static int s_decode_into(const codec_msg_t *d, bus_mp_t *r, bus_arena_t *a, void
                          codec_err_t *err)
 {
     if (depth > CODEC_DEPTH_MAX)
-        return s_fail(err, BUS_EMALFORMED, "nested more than %d deep", CODEC_DEPTH_MAX);
+        return s_fail(err, BUS_EMALFORMED, ": nested more than %d deep", CODEC_DEPTH_MAX);
     if (d->fields_n > S_FIELDS_MAX) return s_fail(err, BUS_EINTERNAL, "too many fields");
     uint32_t n;
     if (bus_mp_read_map(r, &n)) return s_fail(err, BUS_EMALFORMED, "expected a map of fields");
@@ -503,7 +506,7 @@ static int s_encode_msg(const codec_msg_t *d, const void *m, msgpack_packer *pk,
                         codec_err_t *err)
 {
     if (depth > CODEC_DEPTH_MAX)
-        return s_fail(err, BUS_EINVALID, "nested more than %d deep", CODEC_DEPTH_MAX);
+        return s_fail(err, BUS_EINVALID, ": nested more than %d deep", CODEC_DEPTH_MAX);
     size_t n = 0;
     for (size_t i = 0; i < d->fields_n; i++)
         n += s_present(&d->fields[i], (const char *)m + d->fields[i].offset);
@@ -731,8 +734,10 @@ static int s_one_from_json(const codec_field_t *f, const json_t *j, bus_arena_t 
         if (!json_is_string(j))
             return s_fail(err, BUS_EINVALID, "%s: expected base64 text", f->name);
         size_t tlen = json_string_length(j), n = 0;
+        /* n bytes take 4 * ceil(n / 3) characters, which decode into at most n + 2 slots; the
+         * exact limit is checked after decoding. */
         size_t cap = tlen / 4 * 3 + 3;
-        if (cap > f->max + 3)
+        if (tlen / 4 * 3 > f->max + 2)
             return s_fail(err, BUS_EINVALID, "%s: more than %" PRIu64 " bytes", f->name, f->max);
         codec_bytes_t *b = slot;
         b->data = cap ? bus_arena_alloc(a, cap) : NULL;
@@ -811,7 +816,7 @@ static int s_msg_from_json(const codec_msg_t *d, const json_t *j, bus_arena_t *a
                            int depth, codec_err_t *err)
 {
     if (depth > CODEC_DEPTH_MAX)
-        return s_fail(err, BUS_EINVALID, "nested more than %d deep", CODEC_DEPTH_MAX);
+        return s_fail(err, BUS_EINVALID, ": nested more than %d deep", CODEC_DEPTH_MAX);
     if (!json_is_object(j)) return s_fail(err, BUS_EINVALID, "expected an object");
     const char *key;
     json_t *value;
@@ -1195,7 +1200,8 @@ void bus_codec_test(bool verbose)
     msgpack_pack_uint32(&pk, 1);
     msgpack_pack_uint32(&pk, 1);
     assert(codec_decode(&selftest_all_kinds_desc, b.data, b.len, a, &out, &err) == BUS_EMALFORMED);
-    assert(strstr(err.text, "deep"));
+    assert(strstr(err.text, "selftest.all_kinds.child.nested.nested") &&
+           strstr(err.text, ": nested more than 16 deep"));
 
     /* The arena's limit turns into "too big", not a crash. */
     bus_arena_t *tiny = bus_arena_new(64);
@@ -1228,6 +1234,13 @@ void bus_codec_test(bool verbose)
     json_t *j = json_pack("{s:s, s:i}", "label", "x", "bogus", 1);
     assert(codec_from_json(&selftest_all_kinds_desc, j, a, &out, &err) == BUS_EINVALID);
     assert(strstr(err.text, "unknown field \"bogus\""));
+    json_decref(j);
+    /* Bytes exactly at their limit (64, not a multiple of 3) survive JSON both ways. */
+    uint8_t full[64] = {0};
+    selftest_all_kinds_t at_max = {.label = "x", .blob = {full, sizeof full}};
+    j = codec_to_json(&selftest_all_kinds_desc, &at_max, 0);
+    assert(codec_from_json(&selftest_all_kinds_desc, j, a, &out, &err) == 0);
+    assert(codec_equal(&selftest_all_kinds_desc, &at_max, out));
     json_decref(j);
     j = json_pack("{s:s, s:s}", "label", "x", "color", "blue");
     assert(codec_from_json(&selftest_all_kinds_desc, j, a, &out, &err) == 0);

@@ -27,9 +27,9 @@ typedef struct {
     char name[64];
     char host[256];
     char bind[256];
-    uint16_t ports[BUS_PORTS_N];      /* as configured; 0 means ephemeral */
-    uint16_t run_ports[BUS_PORTS_N];  /* what a broker with ephemeral ports bound (run file) */
-    char public_key[41]; /* Z85; empty when the certificate is missing */
+    uint16_t ports[BUS_PORTS_N];     /* as configured; 0 means ephemeral */
+    uint16_t run_ports[BUS_PORTS_N]; /* what a broker with ephemeral ports bound (run file) */
+    char public_key[41];             /* Z85; empty when the certificate is missing */
 } bus_broker_conf_t;
 
 typedef struct {

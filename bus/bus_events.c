@@ -5,6 +5,7 @@
 #include "bus_log.h"
 #include "bus_time.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <sodium.h>
@@ -236,4 +237,36 @@ void *bus_events_socket(bus_events_t *self)
 const bus_events_stats_t *bus_events_stats(const bus_events_t *self)
 {
     return &self->stats;
+}
+
+void bus_events_test(bool verbose)
+{
+    bus_events_t self = {0};
+    self.publishers = zhashx_new();
+    zhashx_set_key_duplicator(self.publishers, NULL);
+    zhashx_set_key_destructor(self.publishers, NULL);
+    zhashx_set_destructor(self.publishers, s_publisher_free);
+    uint64_t gap;
+    /* In order: no gaps. The same event again (from a second broker): dropped. */
+    assert(s_track(&self, "store/s1", 7, 1, &gap) && gap == 0);
+    assert(s_track(&self, "store/s1", 7, 2, &gap) && gap == 0);
+    assert(!s_track(&self, "store/s1", 7, 2, &gap));
+    assert(!s_track(&self, "store/s1", 7, 1, &gap));
+    /* A jump is a gap of the events in between. */
+    assert(s_track(&self, "store/s1", 7, 6, &gap) && gap == 3);
+    assert(!s_track(&self, "store/s1", 7, 5, &gap));
+    /* A new epoch (the publisher restarted) starts over, without a gap. */
+    assert(s_track(&self, "store/s1", 8, 1, &gap) && gap == 0);
+    /* Publishers are tracked apart. */
+    assert(s_track(&self, "store/s2", 7, 1, &gap) && gap == 0);
+    assert(s_track(&self, "store/s1", 8, 2, &gap) && gap == 0);
+    /* The table has a limit: past it, it starts again rather than grow. */
+    char name[32];
+    for (int i = 0; i < S_PUBLISHERS_MAX + 10; i++) {
+        snprintf(name, sizeof name, "p/%d", i);
+        assert(s_track(&self, name, 1, 1, &gap));
+    }
+    assert(zhashx_size(self.publishers) <= S_PUBLISHERS_MAX);
+    zhashx_destroy(&self.publishers);
+    (void)verbose;
 }

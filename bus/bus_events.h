@@ -49,3 +49,5 @@ typedef struct {
     uint64_t published, received, duplicates, gaps, missed;
 } bus_events_stats_t;
 const bus_events_stats_t *bus_events_stats(const bus_events_t *self);
+
+void bus_events_test(bool verbose);

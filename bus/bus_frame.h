@@ -32,7 +32,8 @@ typedef struct {
 } bus_frame_t;
 
 /* Parses a frame. with_topic: expect the topic part. Returns 0, BUS_EMALFORMED (bad signature,
- * envelope or topic) or BUS_EINVALID; err says what. The body is not decoded here. */
+ * envelope or topic), BUS_EINVALID (an envelope field beyond its limits) or BUS_ETOOBIG (the
+ * arena's limit); err says what. The body is not decoded here. */
 int bus_frame_parse(const void *data, size_t len, bool with_topic, bus_arena_t *arena,
                     bus_frame_t *out, codec_err_t *err);
 

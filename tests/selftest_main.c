@@ -3,6 +3,8 @@
  * no argument runs all. Each prints "ok NAME" or dies with the failed assertion. */
 #include "bus_arena.h"
 #include "bus_cert.h"
+#include "bus_client.h"
+#include "bus_events.h"
 #include "bus_config.h"
 #include "bus_frame.h"
 #include "bus_heap.h"

@@ -17,4 +17,6 @@
     T(bus_config)    \
     T(bus_heap)      \
     T(bus_map)       \
-    T(bus_zap)
+    T(bus_zap)       \
+    T(bus_client)    \
+    T(bus_events)
