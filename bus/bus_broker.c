@@ -133,7 +133,7 @@ static const char *s_zap_domains[S_SOCKETS] = {BUS_ZAP_ROUTER, BUS_ZAP_PUBLISH, 
                                                BUS_ZAP_TAP};
 
 static void s_tap(bus_broker_t *self, uint32_t socket, uint32_t direction, const char *peer,
-                  const char *topic, const void *data, size_t len);
+                  const char *topic, const void *data, size_t len, uint64_t request_rid);
 static void s_dispatch(bus_broker_t *self, s_req_t *req);
 static void s_status(bus_broker_t *self, s_peer_t *peer, bus_frame_t *f, uint64_t now);
 
@@ -180,7 +180,7 @@ static int s_send_frame(bus_broker_t *self, const uint8_t *id, size_t id_len, co
         snprintf(topic, sizeof topic, "%s/%s", codec_enum_name(&bus_kind_enum, env->kind),
                  env->service ? env->service : "");
         s_tap(self, BUS_SOCKET_ROUTER, BUS_DIRECTION_OUT, peer_user, topic, self->out.data,
-              self->out.len);
+              self->out.len, 0);
     }
     return rc;
 }
@@ -740,6 +740,7 @@ static int s_on_router(bus_broker_t *self)
     size_t len = zmq_msg_size(&msg);
     bool tapping = self->tap_subs > 0;
     char topic[96] = "malformed/";
+    uint64_t request_rid = 0;
     if (!peer) {
         s_reply_error(self, pid, pid_len, user, 0, NULL, BUS_EBUSY, "broker: too many peers");
         goto done;
@@ -775,7 +776,10 @@ static int s_on_router(bus_broker_t *self)
     case BUS_KIND_REPLY: {
         /* Name the tap record after the service the reply answers. */
         s_req_t *req = tapping ? zhashx_lookup(self->reqs, &f.env->rid) : NULL;
-        if (req) snprintf(topic, sizeof topic, "reply/%s", req->service->name);
+        if (req) {
+            snprintf(topic, sizeof topic, "reply/%s", req->service->name);
+            request_rid = req->client_rid;
+        }
         s_on_reply(self, peer, &f, now);
         break;
     }
@@ -797,7 +801,8 @@ static int s_on_router(bus_broker_t *self)
         s_bad_frame(self, pid, pid_len, user, BUS_EUNKNOWNTYPE, text);
     }
 done:
-    if (tapping) s_tap(self, BUS_SOCKET_ROUTER, BUS_DIRECTION_IN, user, topic, data, len);
+    if (tapping)
+        s_tap(self, BUS_SOCKET_ROUTER, BUS_DIRECTION_IN, user, topic, data, len, request_rid);
     zmq_msg_close(&id);
     zmq_msg_close(&msg);
     return 0;
@@ -964,7 +969,7 @@ static int s_on_publish(bus_broker_t *self)
         if (self->tap_subs > 0) {
             char topic[BUS_TOPIC_MAX + 8];
             snprintf(topic, sizeof topic, "event/%.*s", (int)f.topic_len, f.topic);
-            s_tap(self, BUS_SOCKET_EVENTS, BUS_DIRECTION_IN, user, topic, data, len);
+            s_tap(self, BUS_SOCKET_EVENTS, BUS_DIRECTION_IN, user, topic, data, len, 0);
         }
     }
     while (zmq_msg_more(&msg)) {
@@ -1009,8 +1014,9 @@ static int s_on_subscribe(bus_broker_t *self)
 
 /* --- the tap ------------------------------------------------------------------------------- */
 
+/* request_rid: for a worker's reply, the caller's id of the request it answers (0 otherwise). */
 static void s_tap(bus_broker_t *self, uint32_t socket, uint32_t direction, const char *peer,
-                  const char *topic, const void *data, size_t len)
+                  const char *topic, const void *data, size_t len, uint64_t request_rid)
 {
     if (self->tap_subs <= 0) return;
     bus_tap_record_t rec = {.seq = ++self->tap_seq,
@@ -1020,7 +1026,8 @@ static void s_tap(bus_broker_t *self, uint32_t socket, uint32_t direction, const
                             .direction = direction,
                             .peer = (char *)peer,
                             .hello = data == NULL,
-                            .frame_len = (uint32_t)len};
+                            .frame_len = (uint32_t)len,
+                            .request_rid = request_rid};
     bus_envelope_t env = {.kind = BUS_KIND_TAP, .epoch = self->epoch};
     codec_err_t err;
     bus_buf_reset(&self->tap_out);
@@ -1052,7 +1059,7 @@ static int s_on_tap_sub(bus_broker_t *self)
         topic[n] = 0;
         /* The hello tells the new tap that its subscription is live. */
         if (strlen(topic) == n)
-            s_tap(self, BUS_SOCKET_BROKER, BUS_DIRECTION_OUT, "", topic, NULL, 0);
+            s_tap(self, BUS_SOCKET_BROKER, BUS_DIRECTION_OUT, "", topic, NULL, 0, 0);
         log_info("broker.tap.attached", "prefix=\"%s\" taps=%" PRId64, topic, self->tap_subs);
     } else if (len >= 1 && data[0] == 0 && self->tap_subs > 0) {
         self->tap_subs--;

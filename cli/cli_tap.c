@@ -114,7 +114,8 @@ static json_t *s_json(const bus_tap_rec_t *r)
     if (r->frame_rc) return j;
     const bus_envelope_t *e = r->frame.env;
     if (e->service) json_object_set_new(j, "service", json_string(e->service));
-    if (e->rid) json_object_set_new(j, "rid", json_integer((json_int_t)e->rid));
+    uint64_t rid = r->rec->request_rid ? r->rec->request_rid : e->rid;
+    if (rid) json_object_set_new(j, "rid", json_integer((json_int_t)rid));
     if (e->status) json_object_set_new(j, "status", json_integer(e->status));
     if (e->error) json_object_set_new(j, "error", json_string(e->error));
     if (e->served_by) json_object_set_new(j, "served_by", json_string(e->served_by));
@@ -146,7 +147,9 @@ static void s_print(const bus_tap_rec_t *r)
     if (e->service) printf(" %s", e->service);
     if (e->instance) printf("@%s", e->instance);
     if (r->frame.topic) printf(" %.*s", (int)r->frame.topic_len, r->frame.topic);
-    if (e->rid) printf(" rid=%" PRIu64, e->rid);
+    /* A worker's reply carries the broker's id; show the caller's, which its request line has. */
+    uint64_t rid = r->rec->request_rid ? r->rec->request_rid : e->rid;
+    if (rid) printf(" rid=%" PRIu64, rid);
     if (e->served_by) printf(" by=%s", e->served_by);
     if (e->status)
         printf(" status=%s error=\"%s\"", bus_err_reason(e->status), e->error ? e->error : "");

@@ -164,6 +164,8 @@ def test_tap_shows_every_message_decoded(ctx):
     check(len({x['rid'] for x in requests}) == 2000, 'request ids repeat')
     check(all(x['type'] == 'echo.request' and x['body']['payload'] for x in requests), requests[0])
     check(all(x['type'] == 'echo.reply' and x['peer'].startswith('echo/') for x in replies), replies[0])
+    # Each reply names the request it answers by the caller's id.
+    check({x['rid'] for x in replies} == {x['rid'] for x in requests}, 'replies do not match requests')
     tap.stop()
     check(re.search(r'kubus tap: \d+ shown of \d+ records, 0 gaps', tap.log()), tap.log()[-500:])
 
