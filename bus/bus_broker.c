@@ -49,6 +49,7 @@ struct s_peer_t {
     s_slot_t *slots; /* this peer's offers, linked by next_of_peer */
     bool doomed;     /* to be purged at the next reap; its slots take no more requests */
     char doom_reason[48];
+    uint32_t held; /* this caller's requests held here (queued or at workers) */
 };
 
 struct s_slot_t {
@@ -66,7 +67,9 @@ struct s_service_t {
     char name[65];
     zlistx_t *slots; /* every offer */
     zlistx_t *idle;  /* offers with free credit, least recently used first */
-    zlistx_t *queue; /* requests waiting for a slot, oldest first */
+    zlistx_t *queue; /* requests for any instance waiting for a slot, oldest first */
+    zhashx_t *named; /* instance -> zlistx_t of requests waiting for that instance */
+    size_t queued;   /* in queue and in every named list */
 };
 
 struct s_req_t {
@@ -80,10 +83,12 @@ struct s_req_t {
     s_service_t *service;
     s_slot_t *slot;
     s_req_t *prev, *next;
+    zlistx_t *queue_list; /* the list it waits in, or NULL */
     void *queue_handle;
-    char *dedupe;   /* client key + "/" + client rid */
-    char *caller;   /* role/name of the client */
-    char *instance; /* "" for any */
+    char *client_key; /* the client's connection */
+    char *dedupe;     /* client key + "/" + client rid */
+    char *caller;     /* role/name of the client */
+    char *instance;   /* "" for any */
     uint8_t *client_id;
     size_t client_id_len;
     uint8_t *body; /* the request's body, kept for a re-send */
@@ -93,7 +98,7 @@ struct s_req_t {
 
 typedef struct {
     uint64_t requests, replies, errors, timeouts, workers_lost, redispatched, malformed, refused,
-        events, events_refused, subscriptions_refused, tap_records, oversize;
+        events, events_refused, subscriptions_refused, tap_records, oversize, abandoned;
 } s_counters_t;
 
 struct bus_broker_t {
@@ -117,12 +122,13 @@ struct bus_broker_t {
     uint64_t bytes_held;
     uint64_t next_tick_ms;
     uint64_t tap_seq;
-    int64_t tap_subs;
+    int64_t tap_subs;   /* distinct tap subscriptions: nothing is mirrored while there are none */
+    zhashx_t *taps;     /* prefix -> number of subscriptions to it */
     bus_arena_t *arena; /* per message */
     bus_buf_t out;      /* per message */
     bus_buf_t tap_out;
     s_counters_t count;
-    bus_log_limit_t log_bad, log_refused;
+    bus_log_limit_t log_bad, log_refused, log_info;
     zlistx_t *doomed; /* keys of peers to purge at the next reap */
     volatile int stop;
     bool fatal;
@@ -228,8 +234,55 @@ static s_service_t *s_service_get(bus_broker_t *self, const char *name, bool cre
     svc->slots = zlistx_new();
     svc->idle = zlistx_new();
     svc->queue = zlistx_new();
+    svc->named = zhashx_new();
     zhashx_insert(self->services, svc->name, svc);
     return svc;
+}
+
+static void s_service_free(s_service_t *svc)
+{
+    for (zlistx_t *l = zhashx_first(svc->named); l; l = zhashx_next(svc->named)) zlistx_destroy(&l);
+    zhashx_destroy(&svc->named);
+    zlistx_destroy(&svc->slots);
+    zlistx_destroy(&svc->idle);
+    zlistx_destroy(&svc->queue);
+    free(svc);
+}
+
+/* The list requests for instance wait in ("" is any instance). */
+static zlistx_t *s_queue_for(s_service_t *svc, const char *instance, bool create)
+{
+    if (!instance[0]) return svc->queue;
+    zlistx_t *l = zhashx_lookup(svc->named, instance);
+    if (!l && create) {
+        l = zlistx_new();
+        zhashx_insert(svc->named, instance, l);
+    }
+    return l;
+}
+
+static void s_enqueue(s_req_t *req, bool front)
+{
+    s_service_t *svc = req->service;
+    req->queue_list = s_queue_for(svc, req->instance, true);
+    req->queue_handle =
+        front ? zlistx_add_start(req->queue_list, req) : zlistx_add_end(req->queue_list, req);
+    svc->queued++;
+}
+
+static void s_dequeue(s_req_t *req)
+{
+    if (!req->queue_handle) return;
+    s_service_t *svc = req->service;
+    zlistx_delete(req->queue_list, req->queue_handle);
+    svc->queued--;
+    if (req->queue_list != svc->queue && zlistx_size(req->queue_list) == 0) {
+        zlistx_t *l = req->queue_list;
+        zhashx_delete(svc->named, req->instance);
+        zlistx_destroy(&l);
+    }
+    req->queue_list = NULL;
+    req->queue_handle = NULL;
 }
 
 /* Services with no worker and nothing waiting are forgotten here, from the tick only: deleting
@@ -238,18 +291,17 @@ static void s_services_collect(bus_broker_t *self)
 {
     zlistx_t *all = zhashx_values(self->services);
     for (s_service_t *svc = zlistx_first(all); svc; svc = zlistx_next(all)) {
-        if (zlistx_size(svc->slots) || zlistx_size(svc->queue)) continue;
-        zlistx_destroy(&svc->slots);
-        zlistx_destroy(&svc->idle);
-        zlistx_destroy(&svc->queue);
+        if (zlistx_size(svc->slots) || svc->queued) continue;
         zhashx_delete(self->services, svc->name);
-        free(svc);
+        s_service_free(svc);
     }
     zlistx_destroy(&all);
 }
 
 static void s_req_free(bus_broker_t *self, s_req_t *req)
 {
+    s_peer_t *client = zhashx_lookup(self->peers, req->client_key);
+    if (client && client->held) client->held--;
     zhashx_delete(self->reqs, &req->brid);
     if (zhashx_lookup(self->dedupe, req->dedupe) == req) zhashx_delete(self->dedupe, req->dedupe);
     self->bytes_held -= req->body_len;
@@ -277,10 +329,7 @@ static void s_req_fail(bus_broker_t *self, s_req_t *req, int code, const char *t
     if (!req->expired)
         s_reply_error(self, req->client_id, req->client_id_len, req->caller, req->client_rid,
                       req->service->name, code, text);
-    if (req->queue_handle) {
-        zlistx_delete(req->service->queue, req->queue_handle);
-        req->queue_handle = NULL;
-    }
+    s_dequeue(req);
     s_req_unlink(req);
     s_req_free(self, req);
 }
@@ -416,7 +465,8 @@ static int s_send_to_worker(bus_broker_t *self, s_slot_t *slot, s_req_t *req, ui
                           .timeout_ms =
                               (uint32_t)(req->deadline_ms > now ? req->deadline_ms - now : 1),
                           .flags = req->flags,
-                          .attempt = req->attempt};
+                          .attempt = req->attempt,
+                          .epoch = self->epoch};
     int rc = s_send_frame(self, slot->worker->id, slot->worker->id_len, slot->worker->user, &env,
                           req->body, req->body_len, false);
     if (rc) return rc;
@@ -447,36 +497,36 @@ static void s_dispatch(bus_broker_t *self, s_req_t *req)
         /* The worker's connection is gone or jammed: it is no use to anyone. */
         s_peer_doom(self, slot->worker, rc == -EAGAIN ? "send queue full" : "unreachable");
     }
-    if (zlistx_size(svc->queue) >= self->limits.queue_max) {
+    if (svc->queued >= self->limits.queue_max) {
         char text[160];
         snprintf(text, sizeof text, "service %s has %zu requests waiting already", svc->name,
-                 zlistx_size(svc->queue));
+                 svc->queued);
         s_req_fail(self, req, BUS_EBUSY, text);
         return;
     }
-    req->queue_handle = zlistx_add_end(svc->queue, req);
+    s_enqueue(req, false);
 }
 
-/* Sends waiting requests of svc to whatever slots have free credit, oldest first. */
-static void s_service_drain(bus_broker_t *self, s_service_t *svc)
+/* Gives a slot with free credit what waits for it: the requests naming its instance, then those
+ * for any instance, oldest first. Only the slot's own lists are looked at, so a long queue of
+ * requests for some other instance costs nothing here. */
+static void s_drain_slot(bus_broker_t *self, s_slot_t *slot)
 {
     uint64_t now = bus_now_ms();
-    s_req_t *req = zlistx_first(svc->queue);
-    while (req && zlistx_size(svc->idle)) {
-        s_req_t *next = zlistx_next(svc->queue);
-        s_slot_t *slot = s_pick(svc, req->instance);
-        if (slot) {
-            zlistx_delete(svc->queue, req->queue_handle);
-            req->queue_handle = NULL;
+    s_service_t *svc = slot->service;
+    for (int pass = 0; pass < 2; pass++)
+        while (slot->inflight < slot->credits && !slot->worker->doomed) {
+            zlistx_t *q = pass == 0 ? s_queue_for(svc, slot->worker->name, false) : svc->queue;
+            s_req_t *req = q ? zlistx_first(q) : NULL;
+            if (!req) break;
+            s_dequeue(req);
             if (s_send_to_worker(self, slot, req, now) != 0) {
                 /* Put it back; the worker is purged at the next reap. */
-                req->queue_handle = zlistx_add_start(svc->queue, req);
+                s_enqueue(req, true);
                 s_peer_doom(self, slot->worker, "unreachable");
                 return;
             }
         }
-        req = next;
-    }
 }
 
 /* Deadlines are removed lazily: an entry still matters only while its request waits. */
@@ -484,7 +534,7 @@ static bool s_deadline_live(uint64_t when, uint64_t brid, void *arg)
 {
     bus_broker_t *self = arg;
     s_req_t *req = zhashx_lookup(self->reqs, &brid);
-    return req && req->deadline_ms == when && !req->expired;
+    return req && req->deadline_ms == when;
 }
 
 static void s_on_request(bus_broker_t *self, s_peer_t *peer, bus_frame_t *f, uint64_t now)
@@ -529,6 +579,12 @@ static void s_on_request(bus_broker_t *self, s_peer_t *peer, bus_frame_t *f, uin
                       "broker: too many requests in flight");
         return;
     }
+    if (peer->held >= self->limits.caller_max) {
+        /* One caller may not crowd out the others. */
+        s_reply_error(self, peer->id, peer->id_len, peer->user, env->rid, service, BUS_EBUSY,
+                      "broker: too many requests in flight from this caller");
+        return;
+    }
     s_service_t *svc = s_service_get(self, service, true);
     if (!svc) {
         s_reply_error(self, peer->id, peer->id_len, peer->user, env->rid, service, BUS_EBUSY,
@@ -537,7 +593,7 @@ static void s_on_request(bus_broker_t *self, s_peer_t *peer, bus_frame_t *f, uin
     }
     const char *instance = env->instance ? env->instance : "";
     size_t dlen = strlen(dedupe) + 1, clen = strlen(peer->user) + 1, ilen = strlen(instance) + 1;
-    s_req_t *req = malloc(sizeof *req + f->body_len + peer->id_len + dlen + clen + ilen);
+    s_req_t *req = malloc(sizeof *req + f->body_len + peer->id_len + 2 * dlen + clen + ilen);
     if (!req) abort();
     uint32_t timeout = env->timeout_ms ? env->timeout_ms : self->limits.timeout_def_ms;
     if (timeout > self->limits.timeout_max_ms) timeout = self->limits.timeout_max_ms;
@@ -555,11 +611,14 @@ static void s_on_request(bus_broker_t *self, s_peer_t *peer, bus_frame_t *f, uin
     req->dedupe = (char *)req->client_id + peer->id_len;
     req->caller = req->dedupe + dlen;
     req->instance = req->caller + clen;
+    req->client_key = req->instance + ilen;
     if (f->body_len) memcpy(req->body, f->body, f->body_len);
     memcpy(req->client_id, peer->id, peer->id_len);
     memcpy(req->dedupe, dedupe, dlen);
     memcpy(req->caller, peer->user, clen);
     memcpy(req->instance, instance, ilen);
+    memcpy(req->client_key, peer->key, klen + 1);
+    peer->held++;
     self->bytes_held += f->body_len;
     zhashx_insert(self->reqs, &req->brid, req);
     zhashx_insert(self->dedupe, req->dedupe, req);
@@ -582,6 +641,7 @@ static void s_on_reply(bus_broker_t *self, s_peer_t *peer, bus_frame_t *f, uint6
     }
     self->count.replies++;
     s_service_t *svc = req->service;
+    s_slot_t *slot = req->slot;
     if (!req->expired) {
         bus_envelope_t out = {.kind = BUS_KIND_REPLY,
                               .type = env->type,
@@ -598,7 +658,7 @@ static void s_on_reply(bus_broker_t *self, s_peer_t *peer, bus_frame_t *f, uint6
     }
     s_req_unlink(req);
     s_req_free(self, req);
-    s_service_drain(self, svc);
+    s_drain_slot(self, slot);
 }
 
 static void s_on_ready(bus_broker_t *self, s_peer_t *peer, bus_frame_t *f)
@@ -613,7 +673,9 @@ static void s_on_ready(bus_broker_t *self, s_peer_t *peer, bus_frame_t *f)
     }
     /* All or nothing: check every offer before taking any. */
     bus_offer_t *offers = ready->services.v;
+    size_t new_services = 0;
     for (size_t i = 0; i < ready->services.n; i++) {
+        new_services += s_service_get(self, offers[i].service, false) == NULL;
         const char *svc = offers[i].service;
         if (!bus_name_valid(svc) || strcmp(svc, "broker") == 0) {
             snprintf(text, sizeof text, "\"%s\" is not a service name one may serve", svc);
@@ -626,6 +688,11 @@ static void s_on_ready(bus_broker_t *self, s_peer_t *peer, bus_frame_t *f)
             goto refuse;
         }
     }
+    if (zhashx_size(self->services) + new_services > self->limits.services_max) {
+        snprintf(text, sizeof text, "broker: too many services");
+        rc = BUS_EBUSY;
+        goto refuse;
+    }
     /* Replace the peer's offers: keep slots whose service is still offered (with new credits). */
     for (size_t i = 0; i < ready->services.n; i++) {
         s_slot_t *slot = peer->slots;
@@ -636,12 +703,7 @@ static void s_on_ready(bus_broker_t *self, s_peer_t *peer, bus_frame_t *f)
             s_slot_idle_update(slot);
             continue;
         }
-        s_service_t *svc = s_service_get(self, offers[i].service, true);
-        if (!svc) {
-            snprintf(text, sizeof text, "broker: too many services");
-            rc = BUS_EBUSY;
-            goto refuse;
-        }
+        s_service_t *svc = s_service_get(self, offers[i].service, true); /* room checked above */
         slot = calloc(1, sizeof *slot);
         if (!slot) abort();
         slot->worker = peer;
@@ -651,8 +713,8 @@ static void s_on_ready(bus_broker_t *self, s_peer_t *peer, bus_frame_t *f)
         slot->next_of_peer = peer->slots;
         peer->slots = slot;
         s_slot_idle_update(slot);
-        log_info("broker.worker.ready", "worker=%s service=%s credits=%u", peer->user, svc->name,
-                 slot->credits);
+        bus_log_limited(&self->log_info, BUS_LOG_INFO, "broker.worker.ready",
+                        "worker=%s service=%s credits=%u", peer->user, svc->name, slot->credits);
     }
     for (s_slot_t **pp = &peer->slots; *pp;) {
         s_slot_t *slot = *pp;
@@ -666,8 +728,7 @@ static void s_on_ready(bus_broker_t *self, s_peer_t *peer, bus_frame_t *f)
         *pp = slot->next_of_peer;
         s_slot_remove(self, slot, "no longer offered");
     }
-    for (s_slot_t *slot = peer->slots; slot; slot = slot->next_of_peer)
-        s_service_drain(self, slot->service);
+    for (s_slot_t *slot = peer->slots; slot; slot = slot->next_of_peer) s_drain_slot(self, slot);
     return;
 refuse:
     self->count.refused++;
@@ -718,11 +779,16 @@ static int s_on_router(bus_broker_t *self)
     s_hex(pid, pid_len, key);
     s_peer_t *peer = zhashx_lookup(self->peers, key);
     bool created = false;
-    const char *user = peer ? peer->user : zmq_msg_gets(&msg, "User-Id");
+    /* Every message's User-Id, not just the first: a peer may choose its routing id, and once a
+     * connection is gone another key could take over its id (and so its record). */
+    const char *user = zmq_msg_gets(&msg, "User-Id");
+    if (user && *user && peer && strcmp(peer->user, user) != 0) {
+        s_peer_doom(self, peer, "routing id taken by another identity");
+        s_reap(self); /* a safe point: nothing of this message is held yet */
+        peer = NULL;
+    }
     if (!user || !*user) {
-        /* Without a User-Id the handshake did not go through our ZAP handler: never serve. A
-         * known connection's User-Id was checked on its first message; its routing id stays
-         * bound to that authenticated connection. */
+        /* Without a User-Id the handshake did not go through our ZAP handler: never serve. */
         log_error("broker.fatal",
                   "message without a User-Id: CURVE authentication is not in force");
         self->fatal = true;
@@ -771,6 +837,13 @@ static int s_on_router(bus_broker_t *self)
     if (tapping)
         snprintf(topic, sizeof topic, "%s/%s", codec_enum_name(&bus_kind_enum, f.env->kind),
                  f.env->service ? f.env->service : "");
+    if (created && f.env->kind != BUS_KIND_READY && f.env->kind != BUS_KIND_DISCONNECT) {
+        /* We do not know this peer, yet it talks as if we should: a worker whose broker
+         * restarted, or one we purged as silent. Whatever it sent, it should announce itself. */
+        bus_envelope_t reset = {.kind = BUS_KIND_RESET, .epoch = self->epoch};
+        s_send_env(self, pid, pid_len, user, &reset, NULL, 0);
+        peer->last_sent_ms = now;
+    }
     switch (f.env->kind) {
     case BUS_KIND_REQUEST: s_on_request(self, peer, &f, now); break;
     case BUS_KIND_REPLY: {
@@ -786,14 +859,7 @@ static int s_on_router(bus_broker_t *self)
     case BUS_KIND_READY:
         if (!peer->doomed) s_on_ready(self, peer, &f);
         break;
-    case BUS_KIND_HEARTBEAT:
-        if (created) {
-            /* We do not know this peer: it may be a worker whose broker restarted. */
-            bus_envelope_t env = {.kind = BUS_KIND_RESET, .epoch = self->epoch};
-            s_send_env(self, pid, pid_len, user, &env, NULL, 0);
-            peer->last_sent_ms = now;
-        }
-        break;
+    case BUS_KIND_HEARTBEAT: break;
     case BUS_KIND_DISCONNECT: s_peer_doom(self, peer, "said goodbye"); break;
     default:
         snprintf(text, sizeof text, "unexpected frame kind %s on the router",
@@ -838,6 +904,8 @@ static char *s_metrics(bus_broker_t *self)
         {"subscriptions_refused_total", "Subscriptions refused by role.", c->subscriptions_refused,
          false},
         {"tap_records_total", "Records published on the tap.", c->tap_records, false},
+        {"abandoned_total", "Requests forgotten long after their deadline at a silent worker.",
+         c->abandoned, false},
         {"peers", "Connections on the router.", zhashx_size(self->peers), true},
         {"services", "Services known.", zhashx_size(self->services), true},
         {"inflight", "Requests held (queued or at workers).", zhashx_size(self->reqs), true},
@@ -880,7 +948,7 @@ static void s_status(bus_broker_t *self, s_peer_t *peer, bus_frame_t *f, uint64_
     for (s_service_t *svc = zhashx_first(self->services); svc && ss;
          svc = zhashx_next(self->services)) {
         ss[i].name = svc->name;
-        ss[i].queued = (uint32_t)zlistx_size(svc->queue);
+        ss[i].queued = (uint32_t)svc->queued;
         size_t w = zlistx_size(svc->slots), k = 0;
         bus_worker_status_t *ws = bus_arena_alloc(self->arena, (w ? w : 1) * sizeof *ws);
         for (s_slot_t *slot = zlistx_first(svc->slots); slot && ws;
@@ -1041,6 +1109,10 @@ static void s_tap(bus_broker_t *self, uint32_t socket, uint32_t direction, const
     self->count.tap_records++;
 }
 
+/* A tap's subscription or its end. The socket is verbose, not manual: every subscription comes
+ * up, but an unsubscription only when no connection holds that prefix any more, so the set of
+ * prefixes says exactly whether anyone is tapping. Only the tap role gets here at all: the ZAP
+ * domain of this socket admits no other. */
 static int s_on_tap_sub(bus_broker_t *self)
 {
     zmq_msg_t msg;
@@ -1050,20 +1122,21 @@ static int s_on_tap_sub(bus_broker_t *self)
         return 1;
     }
     const uint8_t *data = zmq_msg_data(&msg);
-    size_t len = zmq_msg_size(&msg);
-    if (len >= 1 && data[0] == 1) {
-        self->tap_subs++;
-        char topic[BUS_TOPIC_MAX + 1];
-        size_t n = len - 1 < BUS_TOPIC_MAX ? len - 1 : BUS_TOPIC_MAX;
-        memcpy(topic, data + 1, n);
-        topic[n] = 0;
+    size_t len = zmq_msg_size(&msg), n = len ? len - 1 : 0;
+    char prefix[BUS_TOPIC_MAX + 1];
+    if (len >= 1 && n <= BUS_TOPIC_MAX && !memchr(data + 1, 0, n)) {
+        memcpy(prefix, data + 1, n);
+        prefix[n] = 0;
+        if (data[0] == 1)
+            zhashx_update(self->taps, prefix, (void *)1);
+        else if (data[0] == 0)
+            zhashx_delete(self->taps, prefix);
+        self->tap_subs = (int64_t)zhashx_size(self->taps);
         /* The hello tells the new tap that its subscription is live. */
-        if (strlen(topic) == n)
-            s_tap(self, BUS_SOCKET_BROKER, BUS_DIRECTION_OUT, "", topic, NULL, 0, 0);
-        log_info("broker.tap.attached", "prefix=\"%s\" taps=%" PRId64, topic, self->tap_subs);
-    } else if (len >= 1 && data[0] == 0 && self->tap_subs > 0) {
-        self->tap_subs--;
-        log_info("broker.tap.detached", "taps=%" PRId64, self->tap_subs);
+        if (data[0] == 1) s_tap(self, BUS_SOCKET_BROKER, BUS_DIRECTION_OUT, "", prefix, NULL, 0, 0);
+        bus_log_limited(&self->log_info, BUS_LOG_INFO, "broker.tap.changed",
+                        "%s prefix=\"%s\" prefixes=%" PRId64,
+                        data[0] == 1 ? "attached" : "detached", prefix, self->tap_subs);
     }
     zmq_msg_close(&msg);
     return 0;
@@ -1077,18 +1150,33 @@ static void s_deadlines(bus_broker_t *self, uint64_t now)
     while (bus_heap_peek(self->deadlines, &when, &brid) && when <= now) {
         bus_heap_pop(self->deadlines, &when, &brid);
         s_req_t *req = zhashx_lookup(self->reqs, &brid);
-        if (!req || req->deadline_ms != when || req->expired) continue;
-        self->count.timeouts++;
+        if (!req || req->deadline_ms != when) continue;
         char text[256];
         s_service_t *svc = req->service;
+        if (req->expired) {
+            /* Answered long ago and its worker still silent: the reply was lost on the way.
+             * Forget it, so the worker's credit comes back. */
+            s_slot_t *slot = req->slot;
+            self->count.abandoned++;
+            s_req_unlink(req);
+            s_req_free(self, req);
+            if (slot) s_drain_slot(self, slot);
+            continue;
+        }
+        self->count.timeouts++;
         if (req->slot) {
             /* At a worker: answer the client now; keep the record so the worker's credit is
-             * returned when it replies or dies. */
+             * returned when it replies or dies, or when it is abandoned. */
             snprintf(text, sizeof text, "deadline exceeded at worker %s", req->slot->worker->name);
             s_reply_error(self, req->client_id, req->client_id_len, req->caller, req->client_rid,
                           svc->name, BUS_ETIMEOUT, text);
             req->expired = true;
             zhashx_delete(self->dedupe, req->dedupe);
+            req->deadline_ms = now + self->limits.abandon_ms;
+            if (bus_heap_push(self->deadlines, req->deadline_ms, req->brid) != 0) {
+                bus_heap_compact(self->deadlines, s_deadline_live, self);
+                bus_heap_push(self->deadlines, req->deadline_ms, req->brid);
+            }
             continue;
         }
         /* Nobody to serve it is "no such service"; someone who stayed busy is a timeout. */
@@ -1147,6 +1235,10 @@ static void s_on_monitor(bus_broker_t *self, int which)
         char why[128];
         if (event == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH)
             snprintf(why, sizeof why, "authentication refused (ZAP status %u)", value);
+        else if (event == ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL &&
+                 (value == EPIPE || value == ECONNRESET))
+            snprintf(why, sizeof why,
+                     "peer closed during the handshake (a plain, non-CURVE client?)");
         else if (event == ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL)
             snprintf(why, sizeof why, "handshake not completed: %s", strerror((int)value));
         else if (value == ZMQ_PROTOCOL_ERROR_ZMTP_MECHANISM_MISMATCH)
@@ -1206,7 +1298,7 @@ static int s_open_socket(bus_broker_t *self, int i, const bus_broker_conf_t *con
     if (i <= 1) zsock_set_maxmsgsize(s, (int64_t)self->config->msg_max + (1 << 20));
     if (i == 0) zsock_set_router_mandatory(s, 1);
     if (i == 2) zsock_set_xpub_manual(s, 1);
-    if (i == 3) zsock_set_xpub_verboser(s, 1);
+    if (i == 3) zsock_set_xpub_verbose(s, 1);
     char endpoint[300];
     bus_config_endpoint(conf, (bus_port_t)i, true, endpoint, sizeof endpoint);
     /* Refused handshakes are reported on a monitor socket, so they can be logged. */
@@ -1242,8 +1334,13 @@ bus_broker_t *bus_broker_new(const bus_config_t *config, const char *name,
     snprintf(self->name, sizeof self->name, "%s", name);
     self->config = config;
     randombytes_buf(&self->epoch, sizeof self->epoch);
+    /* Request ids start at random: a worker's late reply to a request of this broker's previous
+     * run must not match a new request. */
+    randombytes_buf(&self->next_brid, sizeof self->next_brid);
+    self->next_brid >>= 1;
     self->started_ms = bus_now_ms();
-    bus_broker_limits_t l = limits ? *limits : (bus_broker_limits_t){0};
+    /* Explicit limits win, then the cluster's, then the defaults. */
+    bus_broker_limits_t l = limits ? *limits : config->broker_limits;
     self->limits.inflight_max = s_limit(l.inflight_max, 100000);
     self->limits.queue_max = s_limit(l.queue_max, 50000);
     self->limits.peers_max = s_limit(l.peers_max, 65536);
@@ -1251,6 +1348,8 @@ bus_broker_t *bus_broker_new(const bus_config_t *config, const char *name,
     self->limits.bytes_max = l.bytes_max ? l.bytes_max : (uint64_t)1 << 30;
     self->limits.timeout_max_ms = s_limit(l.timeout_max_ms, 3600000);
     self->limits.timeout_def_ms = s_limit(l.timeout_def_ms, 30000);
+    self->limits.caller_max = s_limit(l.caller_max, 20000);
+    self->limits.abandon_ms = s_limit(l.abandon_ms, 60000);
     self->peers = zhashx_new();
     self->services = zhashx_new();
     self->reqs = bus_map_u64_new();
@@ -1267,6 +1366,8 @@ bus_broker_t *bus_broker_new(const bus_config_t *config, const char *name,
     bus_buf_init(&self->tap_out, 4096 + BUS_TOPIC_MAX);
     self->log_bad.burst = 10;
     self->log_refused.burst = 10;
+    self->log_info.burst = 20;
+    self->taps = zhashx_new();
     self->doomed = zlistx_new();
     zlistx_set_destructor(self->doomed, NULL);
 
@@ -1332,18 +1433,14 @@ void bus_broker_destroy(bus_broker_t **self_p)
         }
         zlistx_destroy(&all);
         all = zhashx_values(self->services);
-        for (s_service_t *s = zlistx_first(all); s; s = zlistx_next(all)) {
-            zlistx_destroy(&s->slots);
-            zlistx_destroy(&s->idle);
-            zlistx_destroy(&s->queue);
-            free(s);
-        }
+        for (s_service_t *s = zlistx_first(all); s; s = zlistx_next(all)) s_service_free(s);
         zlistx_destroy(&all);
     }
     if (self->doomed) {
         for (char *k = zlistx_first(self->doomed); k; k = zlistx_next(self->doomed)) free(k);
         zlistx_destroy(&self->doomed);
     }
+    zhashx_destroy(&self->taps);
     zhashx_destroy(&self->peers);
     zhashx_destroy(&self->services);
     zhashx_destroy(&self->reqs);

@@ -23,16 +23,7 @@
 
 typedef struct bus_broker_t bus_broker_t;
 
-/* Limits; 0 takes the default. */
-typedef struct {
-    uint32_t inflight_max; /* requests held at once (queued or at workers) */
-    uint32_t queue_max;    /* queued requests per service */
-    uint32_t peers_max;    /* connections on the router */
-    uint32_t services_max; /* distinct services */
-    uint64_t bytes_max;    /* request bodies held at once */
-    uint32_t timeout_max_ms;
-    uint32_t timeout_def_ms;
-} bus_broker_limits_t;
+/* The limits (bus_broker_limits_t) are in bus_config.h: cluster.json may set them. */
 
 /* Loads the broker's certificate (DIR/keys/NAME.key, role broker), starts its ZAP handler and
  * binds its sockets. If a configured port is 0 the chosen ports go to DIR/run/NAME.ports.json.

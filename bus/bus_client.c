@@ -250,7 +250,16 @@ static int s_cache_admit(bus_client_t *self, int li, bus_envelope_t *env, char *
         return 1;
     }
     if (!c->done) {
-        if (c->waiters_n < S_WAITERS_MAX) c->waiters[c->waiters_n++] = (s_waiter_t){li, env->rid};
+        if (c->waiters_n < S_WAITERS_MAX) {
+            c->waiters[c->waiters_n++] = (s_waiter_t){li, env->rid};
+        } else {
+            /* Never leave a request unanswered: that would hold the broker's credit. */
+            bus_envelope_t busy = {.kind = BUS_KIND_REPLY,
+                                   .rid = env->rid,
+                                   .status = BUS_EBUSY,
+                                   .error = "too many copies of this request at once"};
+            s_send_env(self, li, &busy, NULL, NULL);
+        }
         self->stats.joined++;
         return 0;
     }
@@ -275,6 +284,8 @@ static int s_read(bus_client_t *self, int li, uint64_t now, bus_in_t *in)
 {
     s_link_t *link = &self->links[li];
     zmq_msg_t msg;
+    /* Messages handled here keep nothing: each one starts the arena afresh. */
+    bus_arena_reset(self->arena);
     zmq_msg_init(&msg);
     if (zmq_msg_recv(&msg, link->raw, ZMQ_DONTWAIT) < 0) {
         zmq_msg_close(&msg);
@@ -338,6 +349,7 @@ static int s_read(bus_client_t *self, int li, uint64_t now, bus_in_t *in)
     case BUS_KIND_REQUEST:
         in->reply_to.link = li;
         in->reply_to.rid = env->rid;
+        in->reply_to.epoch = env->epoch;
         rc = s_cache_admit(self, li, env, in->reply_to.cache_key, sizeof in->reply_to.cache_key);
         if (rc) self->stats.executed++;
         break;
@@ -531,41 +543,69 @@ int bus_client_request(bus_client_t *self, const bus_call_t *call, uint64_t *rid
     return 0;
 }
 
+/* Builds a reply frame into self->out. Whatever goes wrong (the body does not encode, the frame
+ * is too large), the caller still gets an answer: an error with a fixed text. */
+static void s_build_reply(bus_client_t *self, bus_envelope_t *env, const uint8_t *body, size_t len)
+{
+    codec_err_t err = {{0}};
+    bus_buf_reset(&self->out);
+    if (bus_frame_build_raw(&self->out, NULL, 0, env, body, len, &err) == 0 &&
+        self->out.len <= self->config->msg_max)
+        return;
+    log_error("client.reply.unsendable", "rid=%" PRIu64 " bytes=%zu error=\"%s\"", env->rid,
+              self->out.len, err.text);
+    env->type = 0;
+    env->status = self->out.len > self->config->msg_max ? BUS_ETOOBIG : BUS_EINTERNAL;
+    env->error = env->status == BUS_ETOOBIG ? "the reply is larger than the bus carries"
+                                            : "the service could not encode its reply";
+    bus_buf_reset(&self->out);
+    bus_frame_build_raw(&self->out, NULL, 0, env, NULL, 0, &err);
+}
+
 int bus_client_reply(bus_client_t *self, const bus_reply_to_t *to, int status, const char *error,
                      const codec_msg_t *desc, const void *body)
 {
     codec_err_t err;
     bus_buf_reset(&self->body);
-    if (!status && desc && codec_encode(desc, body, &self->body, &err) != 0) {
+    int rc = !status && desc ? codec_encode(desc, body, &self->body, &err) : 0;
+    if (rc) {
         log_error("client.reply.encode", "error=\"%s\"", err.text);
-        status = BUS_EINTERNAL;
-        error = "the service could not encode its reply";
+        status = rc == BUS_ETOOBIG ? BUS_ETOOBIG : BUS_EINTERNAL;
+        error = rc == BUS_ETOOBIG ? "the reply is larger than the bus carries"
+                                  : "the service could not encode its reply";
         bus_buf_reset(&self->body);
     }
-    uint32_t type = !status && desc ? desc->type : 0;
+    /* Error texts may quote what a peer sent, cut anywhere: keep them valid and bounded. */
+    char text[4096];
+    snprintf(text, sizeof text, "%s", error ? error : bus_err_str(status));
+    codec_utf8_repair(text);
     bus_envelope_t env = {.kind = BUS_KIND_REPLY,
-                          .type = type,
+                          .type = !status && desc ? desc->type : 0,
                           .rid = to->rid,
                           .status = status,
-                          .error = status ? (char *)(error ? error : bus_err_str(status)) : NULL};
-    bus_buf_reset(&self->out);
-    int rc = bus_frame_build_raw(&self->out, NULL, 0, &env, self->body.data, self->body.len, &err);
-    if (rc == 0) rc = s_send_raw(self, to->link, self->out.data, self->out.len);
+                          .error = status ? text : NULL};
+    s_build_reply(self, &env, status ? NULL : self->body.data, status ? 0 : self->body.len);
+    /* A reply to a request from an earlier run of the broker would meet a stranger's request. */
+    bool ours = to->link >= 0 && (size_t)to->link < self->links_n;
+    uint64_t epoch = ours ? self->links[to->link].epoch : 0;
+    rc = !ours ? BUS_EINVALID
+         : to->epoch && epoch && to->epoch != epoch
+             ? BUS_ECLOSED
+             : s_send_raw(self, to->link, self->out.data, self->out.len);
     s_cached_t *c = to->cache_key[0] ? zhashx_lookup(self->cache, to->cache_key) : NULL;
     if (c && !c->done) {
         c->done = true;
         c->status = env.status;
-        c->type = type;
+        c->type = env.type;
         c->error = env.error ? strdup(env.error) : NULL;
-        c->body_len = self->body.len;
+        c->body_len = env.status ? 0 : self->body.len;
         c->body = c->body_len ? malloc(c->body_len) : NULL;
         if (c->body_len) memcpy(c->body, self->body.data, c->body_len);
         self->cache_bytes += c->body_len;
         for (int i = 0; i < c->waiters_n; i++) {
             env.rid = c->waiters[i].rid;
-            bus_buf_reset(&self->out);
-            if (bus_frame_build_raw(&self->out, NULL, 0, &env, c->body, c->body_len, &err) == 0)
-                s_send_raw(self, c->waiters[i].link, self->out.data, self->out.len);
+            s_build_reply(self, &env, c->body, c->body_len);
+            s_send_raw(self, c->waiters[i].link, self->out.data, self->out.len);
         }
         c->waiters_n = 0;
         s_cache_evict(self);
@@ -875,6 +915,27 @@ void bus_client_test(bool verbose)
     call.rid = rid;
     assert(bus_client_request(caller, &call, &rid, &cerr) == BUS_EINVALID);
     s_await(caller, worker, rid, &in, NULL, NULL);
+
+    /* A reply too large for the bus reaches its caller as an error, not as silence; so does an
+     * error text that is not valid UTF-8 (repaired on the way). */
+    bus_arena_t *ra = bus_arena_new(0);
+    for (int k = 0; k < 2; k++) {
+        call = (bus_call_t){.service = "echo", .timeout_ms = 2000};
+        assert(bus_client_request(caller, &call, &rid, &cerr) == 0);
+        bus_in_t req;
+        while (bus_client_recv(worker, &req, 1000) == 0 && req.kind != BUS_KIND_REQUEST) continue;
+        assert(req.kind == BUS_KIND_REQUEST);
+        echo_reply_t huge = {.payload = {bus_arena_alloc(ra, conf->msg_max), conf->msg_max}};
+        if (k == 0)
+            bus_client_reply(worker, &req.reply_to, 0, NULL, &echo_reply_desc, &huge);
+        else
+            bus_client_reply(worker, &req.reply_to, BUS_EINVALID, "bad \xff text \xe2\x82", NULL,
+                             NULL);
+        int st = s_await(caller, worker, rid, &in, NULL, NULL);
+        assert(k == 0 ? st == BUS_ETOOBIG && strstr(in.env->error, "larger than the bus")
+                      : st == BUS_EINVALID && strcmp(in.env->error, "bad ? text ") == 0);
+    }
+    bus_arena_destroy(&ra);
 
     /* Oversize bodies are refused here, before they reach a broker. */
     bus_arena_t *a = bus_arena_new(0);

@@ -29,6 +29,7 @@ typedef struct bus_client_t bus_client_t;
 typedef struct {
     int link;
     uint64_t rid;        /* the broker's id for the request */
+    uint64_t epoch;      /* the broker's run it came from: a reply never goes to a later run */
     char cache_key[200]; /* caller + caller's rid: names the request across retries */
 } bus_reply_to_t;
 

@@ -30,6 +30,8 @@ static int s_fail(codec_err_t *err, int code, const char *fmt, ...)
         va_start(ap, fmt);
         vsnprintf(err->text, sizeof err->text, fmt, ap);
         va_end(ap);
+        /* The text may quote a peer's bytes, and truncation may cut a character. */
+        codec_utf8_repair(err->text);
     }
     return code;
 }
@@ -47,6 +49,7 @@ static void s_wrap(codec_err_t *err, const char *name, long index)
     else
         snprintf(tmp, sizeof tmp, "%s%s%s", name, dot, err->text);
     memcpy(err->text, tmp, sizeof tmp);
+    codec_utf8_repair(err->text);
 }
 
 /* Valid UTF-8 without NUL, overlong forms or surrogates. */
@@ -85,6 +88,55 @@ static bool s_utf8_ok(const uint8_t *s, size_t n)
         i += len;
     }
     return true;
+}
+
+/* Length of the valid UTF-8 sequence at s (at most n bytes), or 0 if it is not one. */
+static size_t s_utf8_seq(const uint8_t *s, size_t n)
+{
+    uint8_t c = s[0];
+    size_t len;
+    uint32_t cp;
+    if (c < 0x80) return 1;
+    if ((c & 0xe0) == 0xc0)
+        len = 2, cp = c & 0x1f;
+    else if ((c & 0xf0) == 0xe0)
+        len = 3, cp = c & 0x0f;
+    else if ((c & 0xf8) == 0xf0)
+        len = 4, cp = c & 0x07;
+    else
+        return 0;
+    if (n < len) return 0;
+    for (size_t k = 1; k < len; k++) {
+        if ((s[k] & 0xc0) != 0x80) return 0;
+        cp = (cp << 6) | (s[k] & 0x3f);
+    }
+    if ((len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
+        cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+        return 0;
+    return len;
+}
+
+void codec_utf8_repair(char *text)
+{
+    uint8_t *s = (uint8_t *)text;
+    size_t n = strlen(text), i = 0;
+    while (i < n) {
+        size_t len = s_utf8_seq(s + i, n - i);
+        if (len) {
+            i += len;
+            continue;
+        }
+        /* A lead byte whose sequence runs past the end was cut short: drop the rest. */
+        if (s[i] >= 0xc0 && (s[i] & 0xf8) != 0xf8) {
+            size_t want = (s[i] & 0xe0) == 0xc0 ? 2 : (s[i] & 0xf0) == 0xe0 ? 3 : 4, k = 1;
+            while (k < n - i && (s[i + k] & 0xc0) == 0x80) k++;
+            if (i + k == n && k < want) {
+                s[i] = 0;
+                return;
+            }
+        }
+        s[i++] = '?';
+    }
 }
 
 const char *codec_enum_name(const codec_enum_t *en, uint32_t value)
@@ -315,7 +367,8 @@ static int s_decode_into(const codec_msg_t *d, bus_mp_t *r, bus_arena_t *a, void
     if (d->fields_n > S_FIELDS_MAX) return s_fail(err, BUS_EINTERNAL, "too many fields");
     uint32_t n;
     if (bus_mp_read_map(r, &n)) return s_fail(err, BUS_EMALFORMED, "expected a map of fields");
-    uint64_t seen[S_FIELDS_MAX / 64] = {0};
+    uint64_t seen[S_FIELDS_MAX / 64] = {0};    /* tags met, nil or not: a second is malformed */
+    uint64_t present[S_FIELDS_MAX / 64] = {0}; /* tags with a value: what required counts */
     for (uint32_t k = 0; k < n; k++) {
         uint64_t tag;
         if (bus_mp_read_uint(r, &tag)) return s_fail(err, BUS_EMALFORMED, "field key is not a tag");
@@ -331,15 +384,15 @@ static int s_decode_into(const codec_msg_t *d, bus_mp_t *r, bus_arena_t *a, void
             return s_fail(err, BUS_EMALFORMED, "%s: tag %" PRIu64 " twice", f->name, tag);
         seen[idx / 64] |= 1ull << (idx % 64);
         if (bus_mp_peek(r) == BUS_MP_NIL) {
-            bus_mp_read_nil(r);
-            seen[idx / 64] &= ~(1ull << (idx % 64)); /* nil is absent */
+            bus_mp_read_nil(r); /* nil is absent */
             continue;
         }
+        present[idx / 64] |= 1ull << (idx % 64);
         int rc = s_decode_field(f, r, a, (char *)out + f->offset, depth, err);
         if (rc) return rc;
     }
     for (size_t i = 0; i < d->fields_n; i++)
-        if ((d->fields[i].flags & CODEC_REQUIRED) && !(seen[i / 64] & (1ull << (i % 64))))
+        if ((d->fields[i].flags & CODEC_REQUIRED) && !(present[i / 64] & (1ull << (i % 64))))
             return s_fail(err, BUS_EINVALID, "%s: required", d->fields[i].name);
     return 0;
 }
@@ -1123,6 +1176,13 @@ void bus_codec_test(bool verbose)
     assert(s_decode_raw(&b, a, &err, 2, t3, v3, l3) == BUS_EMALFORMED);
     assert(strstr(err.text, "twice"));
 
+    /* Nil, then the same tag again, is a duplicate too. */
+    const uint32_t t3b[] = {3, 3, 8};
+    const char *v3b[] = {"\xc0", "\x05", "\xa2hi"};
+    const size_t l3b[] = {1, 1, 3};
+    assert(s_decode_raw(&b, a, &err, 3, t3b, v3b, l3b) == BUS_EMALFORMED &&
+           strstr(err.text, "twice"));
+
     /* A required field missing is invalid, and says which. */
     const uint32_t t4[] = {3};
     const char *v4[] = {"\x05"};
@@ -1235,6 +1295,17 @@ void bus_codec_test(bool verbose)
     assert(codec_from_json(&selftest_all_kinds_desc, j, a, &out, &err) == BUS_EINVALID);
     assert(strstr(err.text, "unknown field \"bogus\""));
     json_decref(j);
+    /* Repair: a character cut at the end is dropped, invalid bytes become '?'. */
+    char cut[] = "ok \xe2\x82",
+         bad[] = "a\xff"
+                 "b\xc3\x28"
+                 "c",
+         fine[] = "€ é";
+    codec_utf8_repair(cut);
+    codec_utf8_repair(bad);
+    codec_utf8_repair(fine);
+    assert(strcmp(cut, "ok ") == 0 && strcmp(bad, "a?b?(c") == 0 && strcmp(fine, "€ é") == 0);
+
     /* Bytes exactly at their limit (64, not a multiple of 3) survive JSON both ways. */
     uint8_t full[64] = {0};
     selftest_all_kinds_t at_max = {.label = "x", .blob = {full, sizeof full}};

@@ -140,6 +140,10 @@ bool codec_equal(const codec_msg_t *desc, const void *a, const void *b);
 /* Fills a struct in arena with deterministic values that exercise every field (for tests). */
 void *codec_sample(const codec_msg_t *desc, bus_arena_t *arena, uint64_t seed);
 
+/* Makes text valid UTF-8 in place: invalid bytes become '?', and a character cut short at the
+ * end (by truncating into a fixed buffer) is dropped. */
+void codec_utf8_repair(char *text);
+
 /* Enum helpers: name of a value (NULL when unknown), value of a name (-1 when unknown). */
 const char *codec_enum_name(const codec_enum_t *en, uint32_t value);
 int64_t codec_enum_value(const codec_enum_t *en, const char *name);

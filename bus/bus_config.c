@@ -102,6 +102,42 @@ static int s_broker(const char *dir, json_t *j, bus_broker_conf_t *b, char *err,
     return 0;
 }
 
+/* "broker_limits": every key known, every value a positive integer. */
+static int s_limits(json_t *j, bus_broker_limits_t *l, char *err, size_t errlen)
+{
+    if (!j) return 0;
+    struct {
+        const char *name;
+        uint32_t *u32;
+        uint64_t *u64;
+    } keys[] = {
+        {"inflight_max", &l->inflight_max, NULL},     {"queue_max", &l->queue_max, NULL},
+        {"peers_max", &l->peers_max, NULL},           {"services_max", &l->services_max, NULL},
+        {"bytes_max", NULL, &l->bytes_max},           {"timeout_max_ms", &l->timeout_max_ms, NULL},
+        {"timeout_def_ms", &l->timeout_def_ms, NULL}, {"caller_max", &l->caller_max, NULL},
+        {"abandon_ms", &l->abandon_ms, NULL}};
+    const char *key;
+    json_t *v;
+    if (!json_is_object(j))
+        return s_fail(err, errlen, "cluster.json: broker_limits must be an object%s%s", "", "");
+    json_object_foreach(j, key, v)
+    {
+        size_t i = 0;
+        while (i < sizeof keys / sizeof keys[0] && strcmp(keys[i].name, key)) i++;
+        if (i == sizeof keys / sizeof keys[0])
+            return s_fail(err, errlen, "cluster.json: unknown broker limit \"%s\"%s", key, "");
+        json_int_t n = json_is_integer(v) ? json_integer_value(v) : 0;
+        if (n < 1 || (keys[i].u32 && n > UINT32_MAX))
+            return s_fail(err, errlen, "cluster.json: broker limit %s must be a positive integer%s",
+                          key, "");
+        if (keys[i].u32)
+            *keys[i].u32 = (uint32_t)n;
+        else
+            *keys[i].u64 = (uint64_t)n;
+    }
+    return 0;
+}
+
 bus_config_t *bus_config_load(const char *dir, char *err, size_t errlen)
 {
     char path[1024];
@@ -122,7 +158,8 @@ bus_config_t *bus_config_load(const char *dir, char *err, size_t errlen)
     if (!json_is_object(doc) ||
         s_uint(doc, "heartbeat_ms", 10, 60000, 1000, &self->heartbeat_ms, err, errlen) ||
         s_uint(doc, "liveness", 2, 100, 3, &self->liveness, err, errlen) ||
-        s_uint(doc, "msg_max", 4096, 256u << 20, BUS_MSG_MAX_DEF, &self->msg_max, err, errlen))
+        s_uint(doc, "msg_max", 4096, 256u << 20, BUS_MSG_MAX_DEF, &self->msg_max, err, errlen) ||
+        s_limits(json_object_get(doc, "broker_limits"), &self->broker_limits, err, errlen))
         goto fail;
     if (!json_is_array(brokers) || json_array_size(brokers) == 0 || json_array_size(brokers) > 16) {
         snprintf(err, errlen, "%s: \"brokers\" must list 1 to 16 brokers", path);
@@ -220,6 +257,19 @@ void bus_config_test(bool verbose)
     fputs("{\"heartbeat_ms\":1,\"brokers\":[]}", f);
     fclose(f);
     assert(bus_config_load(dir, err, sizeof err) == NULL && strstr(err, "heartbeat_ms"));
+    /* Broker limits: known keys with positive values only. */
+    const char *one = "{\"brokers\":[{\"name\":\"b1\",\"host\":\"h\",\"ports\":{\"router\":1,"
+                      "\"publish\":2,\"subscribe\":3,\"tap\":4}}],\"broker_limits\":%s}";
+    const char *cases[] = {"{\"caller_max\":7}", "{\"caller_mux\":7}", "{\"queue_max\":0}"};
+    for (int i = 0; i < 3; i++) {
+        f = fopen(path, "w");
+        fprintf(f, one, cases[i]);
+        fclose(f);
+        c = bus_config_load(dir, err, sizeof err);
+        assert(i == 0 ? c && c->broker_limits.caller_max == 7 && c->broker_limits.queue_max == 0
+                      : !c && strstr(err, "broker limit"));
+        bus_config_destroy(&c);
+    }
 
     char *cmd;
     assert(asprintf(&cmd, "rm -rf %s", dir) > 0);

@@ -3,6 +3,7 @@
  *   {"cluster": "kubus", "heartbeat_ms": 1000, "liveness": 3, "msg_max": 16777216,
  *    "brokers": [{"name": "broker-1", "host": "127.0.0.1", "bind": "127.0.0.1",
  *                 "ports": {"router": 7440, "publish": 7441, "subscribe": 7442, "tap": 7443}}],
+ *    "broker_limits": {"inflight_max": 100000, "caller_max": 20000, ...},
  *    ...other sections belong to their readers (the supervisor's "components")}
  *
  * A port of 0 asks the broker for an ephemeral port; it writes the ports it got to
@@ -32,6 +33,20 @@ typedef struct {
     char public_key[41];             /* Z85; empty when the certificate is missing */
 } bus_broker_conf_t;
 
+/* A broker's limits (cluster.json "broker_limits"); 0 takes the default. */
+typedef struct {
+    uint32_t inflight_max; /* requests held at once (queued or at workers) */
+    uint32_t queue_max;    /* queued requests per service */
+    uint32_t peers_max;    /* connections on the router */
+    uint32_t services_max; /* distinct services */
+    uint64_t bytes_max;    /* request bodies held at once */
+    uint32_t timeout_max_ms;
+    uint32_t timeout_def_ms;
+    uint32_t caller_max; /* requests held for one caller */
+    uint32_t abandon_ms; /* a request past its deadline at a worker that never answers is
+                            forgotten this long after (its credit returned) */
+} bus_broker_limits_t;
+
 typedef struct {
     char *dir;
     char *cluster;
@@ -40,6 +55,7 @@ typedef struct {
     uint32_t msg_max;
     bus_broker_conf_t *brokers;
     size_t brokers_n;
+    bus_broker_limits_t broker_limits;
     json_t *doc; /* the whole document, for sections other modules own */
 } bus_config_t;
 

@@ -26,12 +26,14 @@ typedef struct {
 typedef struct {
     bus_reply_fn *fn;
     void *arg;
+    void *handle; /* in conts */
 } s_cont_t;
 
 typedef struct {
     bus_service_t *svc;
     bus_timer_fn *fn;
     void *arg;
+    void (*free_arg)(void *arg);
     void *handle;
 } s_after_t;
 
@@ -49,6 +51,7 @@ struct bus_service_t {
     bool stopping;
     int status;
     zlistx_t *afters; /* pending s_after_t, freed if the service ends first */
+    zlistx_t *conts;  /* s_cont_t of requests not yet answered */
     bus_arena_t *arena;
     bus_log_limit_t log_bad;
 };
@@ -56,6 +59,14 @@ struct bus_service_t {
 static void s_free_item(void **item)
 {
     free(*item);
+    *item = NULL;
+}
+
+static void s_free_after(void **item)
+{
+    s_after_t *a = *item;
+    if (a->free_arg) a->free_arg(a->arg);
+    free(a);
     *item = NULL;
 }
 
@@ -77,7 +88,9 @@ bus_service_t *bus_service_new(const char *dir, const char *name, char *err, siz
     self->arena = bus_arena_new(4 * (size_t)config->msg_max);
     self->log_bad.burst = 10;
     self->afters = zlistx_new();
-    zlistx_set_destructor(self->afters, s_free_item);
+    zlistx_set_destructor(self->afters, s_free_after);
+    self->conts = zlistx_new();
+    zlistx_set_destructor(self->conts, s_free_item);
     return self;
 }
 
@@ -87,6 +100,7 @@ void bus_service_destroy(bus_service_t **self_p)
     bus_service_t *self = *self_p;
     zloop_destroy(&self->loop);
     zlistx_destroy(&self->afters);
+    zlistx_destroy(&self->conts);
     bus_client_destroy(&self->client);
     bus_events_destroy(&self->events);
     bus_arena_destroy(&self->arena);
@@ -122,12 +136,15 @@ int bus_service_call(bus_service_t *self, const bus_call_t *call, bus_reply_fn *
 {
     s_cont_t *cont = malloc(sizeof *cont);
     if (!cont) abort();
-    *cont = (s_cont_t){fn, arg};
+    *cont = (s_cont_t){fn, arg, NULL};
     bus_call_t c = *call;
     c.user = cont;
     uint64_t rid;
     int rc = bus_client_request(self->client, &c, &rid, err);
-    if (rc) free(cont);
+    if (rc)
+        free(cont);
+    else
+        cont->handle = zlistx_add_end(self->conts, cont);
     return rc;
 }
 
@@ -169,7 +186,7 @@ static void s_drain_client(bus_service_t *self)
             s_cont_t *cont = in.user;
             if (cont) {
                 s_cont_t c = *cont;
-                free(cont);
+                zlistx_delete(self->conts, cont->handle); /* frees cont */
                 c.fn(self, &in, c.arg);
             }
             break;
@@ -259,16 +276,18 @@ int bus_service_publish(bus_service_t *self, const char *topic, const codec_msg_
 static int s_on_after(zloop_t *loop, int timer_id, void *arg)
 {
     s_after_t a = *(s_after_t *)arg;
-    zlistx_delete(a.svc->afters, a.handle); /* frees arg */
+    ((s_after_t *)arg)->free_arg = NULL; /* arg goes to fn, which owns it now */
+    zlistx_delete(a.svc->afters, a.handle);
     a.fn(a.svc, a.arg);
     return 0;
 }
 
-int bus_service_after(bus_service_t *self, uint32_t delay_ms, bus_timer_fn *fn, void *arg)
+int bus_service_after(bus_service_t *self, uint32_t delay_ms, bus_timer_fn *fn, void *arg,
+                      void (*free_arg)(void *arg))
 {
     s_after_t *a = malloc(sizeof *a);
     if (!a) abort();
-    *a = (s_after_t){self, fn, arg, NULL};
+    *a = (s_after_t){self, fn, arg, free_arg, NULL};
     int id = zloop_timer(self->loop, delay_ms ? delay_ms : 1, 1, s_on_after, a);
     if (id < 0) {
         free(a);

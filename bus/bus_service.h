@@ -44,8 +44,10 @@ int bus_service_call(bus_service_t *self, const bus_call_t *call, bus_reply_fn *
 int bus_service_subscribe(bus_service_t *self, const char *prefix, bus_event_fn *fn, void *arg);
 int bus_service_publish(bus_service_t *self, const char *topic, const codec_msg_t *desc,
                         const void *body, codec_err_t *err);
-/* Calls fn once after delay_ms. Returns a timer id (>= 0) or a negative error. */
-int bus_service_after(bus_service_t *self, uint32_t delay_ms, bus_timer_fn *fn, void *arg);
+/* Calls fn once after delay_ms. If the service ends first, free_arg (when not NULL) is called on
+ * arg instead. Returns a timer id (>= 0) or a negative error. */
+int bus_service_after(bus_service_t *self, uint32_t delay_ms, bus_timer_fn *fn, void *arg,
+                      void (*free_arg)(void *arg));
 
 /* Runs until stopped. 0 on a clean stop; BUS_EFORBIDDEN when a broker refused the service. */
 int bus_service_run(bus_service_t *self);

@@ -104,6 +104,9 @@ static void s_actor(zsock_t *pipe, void *arg)
     bus_log_limit_t limit = {.burst = 20};
     zsock_signal(pipe, 0);
     zpoller_t *poller = zpoller_new(pipe, rep, NULL);
+    /* Never stop on SIGINT/SIGTERM: while the broker's sockets live, a missing handler would
+     * mean libzmq admits any key. Only the owner's $TERM ends the handler. */
+    zpoller_set_nonstop(poller, true);
     for (;;) {
         void *which = zpoller_wait(poller, -1);
         if (which == rep) {

@@ -57,11 +57,7 @@ static int s_parse(int argc, char **argv, s_opts_t *o, int (*usage)(FILE *))
 static bus_client_t *s_connect(const s_opts_t *o, bus_config_t **config)
 {
     char err[512];
-    *config = bus_config_load(o->dir, err, sizeof err);
-    if (!*config) {
-        cli_fail("%s", err);
-        return NULL;
-    }
+    if (!(*config = cli_config(o->dir))) return NULL;
     bus_client_t *client = bus_client_new(*config, o->name, err, sizeof err);
     if (!client) {
         cli_fail("%s", err);

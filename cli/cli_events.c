@@ -53,11 +53,7 @@ static int s_parse(int argc, char **argv, s_opts_t *o, int (*usage)(FILE *))
 static bus_events_t *s_open(const s_opts_t *o, bus_config_t **config)
 {
     char err[512];
-    *config = bus_config_load(o->dir, err, sizeof err);
-    if (!*config) {
-        cli_fail("%s", err);
-        return NULL;
-    }
+    if (!(*config = cli_config(o->dir))) return NULL;
     bus_events_t *ev = bus_events_new(*config, o->name, err, sizeof err);
     if (!ev) {
         cli_fail("%s", err);

@@ -248,8 +248,8 @@ int cli_tap(int argc, char **argv)
     if (rc) return rc < 0 ? 0 : rc;
     if (!o.dir) o.dir = cli_default_dir();
     char err[512];
-    bus_config_t *config = bus_config_load(o.dir, err, sizeof err);
-    if (!config) return cli_fail("%s", err);
+    bus_config_t *config = cli_config(o.dir);
+    if (!config) return 1;
     bus_tap_t *tap = bus_tap_new(config, o.name, err, sizeof err);
     if (!tap) {
         bus_config_destroy(&config);

@@ -36,6 +36,14 @@ const char *cli_default_dir(void)
     return dir;
 }
 
+bus_config_t *cli_config(const char *dir)
+{
+    char err[512];
+    bus_config_t *config = bus_config_load(dir, err, sizeof err);
+    if (!config) cli_fail("%s", err);
+    return config;
+}
+
 int cli_fail(const char *fmt, ...)
 {
     va_list ap;

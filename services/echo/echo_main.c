@@ -91,7 +91,7 @@ static void s_on_echo(bus_service_t *svc, bus_in_t *in, void *msg, void *arg)
     l->executions = executions;
     l->len = req->payload.len;
     if (l->len) memcpy(l->payload, req->payload.data, l->len);
-    if (bus_service_after(svc, req->delay_ms, s_later, l) < 0) s_later(svc, l);
+    if (bus_service_after(svc, req->delay_ms, s_later, l, free) < 0) s_later(svc, l);
 }
 
 static void s_on_stats(bus_service_t *svc, bus_in_t *in, void *msg, void *arg)

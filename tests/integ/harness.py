@@ -99,7 +99,8 @@ class Proc:
 class Cluster:
     """A cluster directory with brokers on ephemeral loopback ports."""
 
-    def __init__(self, ctx, brokers=1, heartbeat_ms=200, liveness=3, msg_max=None, name='c'):
+    def __init__(self, ctx, brokers=1, heartbeat_ms=200, liveness=3, msg_max=None, name='c',
+                 broker_limits=None):
         self.ctx = ctx
         self.dir = os.path.join(ctx.dir, name)
         os.makedirs(self.dir)
@@ -112,6 +113,8 @@ class Cluster:
                             for b in self.broker_names]}
         if msg_max:
             conf['msg_max'] = msg_max
+        if broker_limits:
+            conf['broker_limits'] = broker_limits
         with open(os.path.join(self.dir, 'cluster.json'), 'w') as f:
             json.dump(conf, f)
         self.procs = {}
@@ -134,6 +137,11 @@ class Cluster:
         return p
 
     def ports(self, broker):
+        """The ports a broker listens on: pinned in cluster.json, or reported in its run file."""
+        with open(os.path.join(self.dir, 'cluster.json')) as f:
+            conf = [b for b in json.load(f)['brokers'] if b['name'] == broker][0]['ports']
+        if all(conf.values()):
+            return conf
         with open(os.path.join(self.dir, 'run', broker + '.ports.json')) as f:
             return json.load(f)
 

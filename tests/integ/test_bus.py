@@ -138,7 +138,10 @@ def test_security_refuses_plain_unknown_and_wrong_role(ctx):
     check(bad.popen.returncode == 1 and 'role node may not serve echo' in bad.log(), bad.log())
     bad.killed = True  # its non-zero exit is the point
     # Every refusal was logged.
-    log = wait_for(lambda: (lambda t: 'mechanism mismatch' in t and t)(c.procs['broker-1'].log()),
+        # libzmq reports a plain client as a mechanism mismatch, or, when the client is gone by the
+    # time the handshake fails, as closed during the handshake: either is logged.
+    log = wait_for(lambda: (lambda t: ('mechanism mismatch' in t or 'closed during the handshake' in t)
+                            and t)(c.procs['broker-1'].log()),
                    what='the plain handshake to be logged')
     check('reason="unknown key"' in log, log)
     check('reason="role not allowed on this socket"' in log, log)
@@ -249,14 +252,15 @@ def test_events_once_across_two_brokers_and_by_role(ctx):
     c.keys('test', 'pub')
     c.keys('test', 'sub')
     kubus = harness.bin_path('kubus')
-    watch = ctx.start('watch', [kubus, 'watch', '--dir', c.dir, '--name', 'sub', '--count', '5',
+    # Run for a while rather than stop at the fifth event: the second broker's copies come later.
+    watch = ctx.start('watch', [kubus, 'watch', '--dir', c.dir, '--name', 'sub', '--duration', '4',
                                 '--json', '/test/a/'])
     wait_for(lambda: 'subscribed' in watch.log(), what='the watcher')
     time.sleep(0.5)  # both brokers must have the subscription before the first event
     c.kubus('publish', '--dir', c.dir, '--name', 'pub', '--count', '5', '/test/a/x', 'echo.request',
             '{"note":"hi"}')
     c.kubus('publish', '--dir', c.dir, '--name', 'pub', '/test/b/y', 'echo.request', '{}')
-    wait_for(lambda: not watch.alive(), what='the watcher to see 5 events')
+    wait_for(lambda: not watch.alive(), timeout=15, what='the watcher to finish')
     events = [json.loads(x) for x in watch.log().splitlines() if x.startswith('{')]
     check([e['seq'] for e in events] == [1, 2, 3, 4, 5], events)
     check(all(e['topic'] == '/test/a/x' and e['publisher'] == 'test/pub' for e in events), events)
