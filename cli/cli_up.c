@@ -350,11 +350,14 @@ static int s_supervise(cli_sup_t *sup, const char *dir, bool created, int ready_
         s_notify(ready_fd, 'E', err);
     }
     if (rc == 0) cli_sup_run(sup);
+    /* Asked to stop (a signal) is a clean end, even before ready; failing to start is not.
+     * Read before stopping: stopping itself sets the flag. */
+    bool asked = cli_sup_stopping(sup);
     cli_sup_stop(sup);
     s_pid_path(dir, path, sizeof path);
     unlink(path);
     log_info("up.stopped", "dir=%s", dir);
-    return rc == 0 || cli_sup_stopping(sup) ? 0 : 1;
+    return rc == 0 || asked ? 0 : 1;
 }
 
 /* --- detaching ------------------------------------------------------------------------------ */

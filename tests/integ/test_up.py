@@ -253,3 +253,24 @@ def test_up_down_usage(ctx):
         r = _kubus('up', '--dir', _dir(ctx), *bad)
         check(r.returncode == 2, '%r: exit %d' % (bad, r.returncode))
     check(not os.path.exists(_dir(ctx)), 'bad usage created the directory')
+
+
+def test_up_foreground_fails_when_the_cluster_cannot_start(ctx):
+    # A broker that cannot bind its port: kubus up --foreground says why and exits 1 (it used to
+    # exit 0 whenever it stopped, failed or not).
+    c = ctx.cluster(brokers=1, name='busy')
+    c.ensure_key('admin', 'admin')
+    taken = socket.socket()
+    taken.bind(('127.0.0.1', 0))
+    taken.listen(1)
+    conf = _conf(c.dir)
+    conf['brokers'][0]['ports'] = {'router': taken.getsockname()[1], 'publish': 0,
+                                   'subscribe': 0, 'tap': 0}
+    conf['components'] = [{'name': 'broker-1', 'program': 'kubus-broker',
+                           'args': ['--dir', '{dir}', '--name', '{name}']}]
+    with open(os.path.join(c.dir, 'cluster.json'), 'w') as f:
+        json.dump(conf, f)
+    r = _kubus('up', '--foreground', '--dir', os.path.realpath(c.dir), timeout=60)
+    taken.close()
+    check(r.returncode == 1, 'exit %d:\n%s%s' % (r.returncode, r.stdout, r.stderr))
+    check('Address already in use' in r.stdout + r.stderr, r.stdout + r.stderr)
