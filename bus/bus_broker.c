@@ -452,6 +452,15 @@ static s_slot_t *s_pick(s_service_t *svc, const char *instance)
     return NULL;
 }
 
+/* Whether a live worker of svc (named instance, if given) is connected, busy or not. */
+static bool s_present(s_service_t *svc, const char *instance)
+{
+    for (s_slot_t *slot = zlistx_first(svc->slots); slot; slot = zlistx_next(svc->slots))
+        if (!slot->worker->doomed && (!instance[0] || strcmp(slot->worker->name, instance) == 0))
+            return true;
+    return false;
+}
+
 /* Sends req to slot's worker. 0 on success; otherwise the worker is unusable. */
 static int s_send_to_worker(bus_broker_t *self, s_slot_t *slot, s_req_t *req, uint64_t now)
 {
@@ -496,6 +505,15 @@ static void s_dispatch(bus_broker_t *self, s_req_t *req)
         if (rc == 0) return;
         /* The worker's connection is gone or jammed: it is no use to anyone. */
         s_peer_doom(self, slot->worker, rc == -EAGAIN ? "send queue full" : "unreachable");
+    }
+    if ((req->flags & BUS_FLAG_PRESENT) && !s_present(svc, req->instance)) {
+        char text[256];
+        if (req->instance[0])
+            snprintf(text, sizeof text, "no instance %s of service %s", req->instance, svc->name);
+        else
+            snprintf(text, sizeof text, "no such service: %s", svc->name);
+        s_req_fail(self, req, BUS_ENOSERVICE, text);
+        return;
     }
     if (svc->queued >= self->limits.queue_max) {
         char text[160];

@@ -562,29 +562,22 @@ static void s_build_reply(bus_client_t *self, bus_envelope_t *env, const uint8_t
     bus_frame_build_raw(&self->out, NULL, 0, env, NULL, 0, &err);
 }
 
-int bus_client_reply(bus_client_t *self, const bus_reply_to_t *to, int status, const char *error,
-                     const codec_msg_t *desc, const void *body)
+/* Sends the reply whose body is in self->body (empty for an error), and answers the copies of
+ * the request waiting for it. */
+static int s_reply(bus_client_t *self, const bus_reply_to_t *to, int status, const char *error,
+                   uint32_t type)
 {
-    codec_err_t err;
-    bus_buf_reset(&self->body);
-    int rc = !status && desc ? codec_encode(desc, body, &self->body, &err) : 0;
-    if (rc) {
-        log_error("client.reply.encode", "error=\"%s\"", err.text);
-        status = rc == BUS_ETOOBIG ? BUS_ETOOBIG : BUS_EINTERNAL;
-        error = rc == BUS_ETOOBIG ? "the reply is larger than the bus carries"
-                                  : "the service could not encode its reply";
-        bus_buf_reset(&self->body);
-    }
     /* Error texts may quote what a peer sent, cut anywhere: keep them valid and bounded. */
     char text[4096];
     snprintf(text, sizeof text, "%s", error ? error : bus_err_str(status));
     codec_utf8_repair(text);
     bus_envelope_t env = {.kind = BUS_KIND_REPLY,
-                          .type = !status && desc ? desc->type : 0,
+                          .type = type,
                           .rid = to->rid,
                           .status = status,
                           .error = status ? text : NULL};
     s_build_reply(self, &env, status ? NULL : self->body.data, status ? 0 : self->body.len);
+    int rc;
     /* A reply to a request from an earlier run of the broker would meet a stranger's request. */
     bool ours = to->link >= 0 && (size_t)to->link < self->links_n;
     uint64_t epoch = ours ? self->links[to->link].epoch : 0;
@@ -611,6 +604,34 @@ int bus_client_reply(bus_client_t *self, const bus_reply_to_t *to, int status, c
         s_cache_evict(self);
     }
     return rc;
+}
+
+int bus_client_reply(bus_client_t *self, const bus_reply_to_t *to, int status, const char *error,
+                     const codec_msg_t *desc, const void *body)
+{
+    codec_err_t err;
+    bus_buf_reset(&self->body);
+    int rc = !status && desc ? codec_encode(desc, body, &self->body, &err) : 0;
+    if (rc) {
+        log_error("client.reply.encode", "error=\"%s\"", err.text);
+        status = rc == BUS_ETOOBIG ? BUS_ETOOBIG : BUS_EINTERNAL;
+        error = rc == BUS_ETOOBIG ? "the reply is larger than the bus carries"
+                                  : "the service could not encode its reply";
+        bus_buf_reset(&self->body);
+    }
+    return s_reply(self, to, status, error, !status && desc ? desc->type : 0);
+}
+
+int bus_client_reply_encoded(bus_client_t *self, const bus_reply_to_t *to, int status,
+                             const char *error, uint32_t type, const uint8_t *body, size_t len)
+{
+    bus_buf_reset(&self->body);
+    if (!status && len && bus_buf_append(&self->body, body, len) != 0) {
+        status = BUS_ETOOBIG;
+        error = "the reply is larger than the bus carries";
+        bus_buf_reset(&self->body);
+    }
+    return s_reply(self, to, status, error, status ? 0 : type);
 }
 
 int bus_client_call(bus_client_t *self, const bus_call_t *call, bus_in_t *in, codec_err_t *err)

@@ -79,6 +79,10 @@ int bus_client_request(bus_client_t *self, const bus_call_t *call, uint64_t *rid
 /* Answers a request. status 0 with desc/body, or an error code with text. */
 int bus_client_reply(bus_client_t *self, const bus_reply_to_t *to, int status, const char *error,
                      const codec_msg_t *desc, const void *body);
+/* Answers a request with a body already encoded (its message type and msgpack bytes), as a
+ * service that keeps answers encoded does. */
+int bus_client_reply_encoded(bus_client_t *self, const bus_reply_to_t *to, int status,
+                             const char *error, uint32_t type, const uint8_t *body, size_t len);
 
 /* Handles whatever is ready without waiting and returns the next message for the caller in *in
  * (0), or BUS_ETIMEOUT when there is none now. */

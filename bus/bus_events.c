@@ -109,6 +109,8 @@ void bus_events_open_publisher(bus_events_t *self)
     if (!self->pub) self->pub = s_socket(self, ZMQ_PUB, BUS_PORT_PUBLISH);
 }
 
+static int s_send_out(bus_events_t *self, codec_err_t *err);
+
 int bus_events_publish(bus_events_t *self, const char *topic, const codec_msg_t *desc,
                        const void *body, codec_err_t *err)
 {
@@ -116,7 +118,23 @@ int bus_events_publish(bus_events_t *self, const char *topic, const codec_msg_t 
     bus_envelope_t env = {.kind = BUS_KIND_EVENT, .seq = self->seq + 1, .epoch = self->epoch};
     bus_buf_reset(&self->out);
     int rc = bus_frame_build(&self->out, topic, &env, desc, body, err);
-    if (rc) return rc;
+    return rc ? rc : s_send_out(self, err);
+}
+
+int bus_events_publish_encoded(bus_events_t *self, const char *topic, uint32_t type,
+                               const uint8_t *body, size_t len, codec_err_t *err)
+{
+    bus_events_open_publisher(self);
+    bus_envelope_t env = {
+        .kind = BUS_KIND_EVENT, .type = type, .seq = self->seq + 1, .epoch = self->epoch};
+    bus_buf_reset(&self->out);
+    int rc = bus_frame_build_raw(&self->out, topic, strlen(topic), &env, body, len, err);
+    return rc ? rc : s_send_out(self, err);
+}
+
+/* Sends the frame in self->out. */
+static int s_send_out(bus_events_t *self, codec_err_t *err)
+{
     if (zmq_send(zsock_resolve(self->pub), self->out.data, self->out.len, ZMQ_DONTWAIT) < 0) {
         snprintf(err->text, sizeof err->text, "publish: %s", zmq_strerror(zmq_errno()));
         return -zmq_errno();

@@ -32,6 +32,9 @@ void bus_events_destroy(bus_events_t **self_p);
 
 int bus_events_publish(bus_events_t *self, const char *topic, const codec_msg_t *desc,
                        const void *body, codec_err_t *err);
+/* Publishes a body already encoded (its message type and msgpack bytes). */
+int bus_events_publish_encoded(bus_events_t *self, const char *topic, uint32_t type,
+                               const uint8_t *body, size_t len, codec_err_t *err);
 /* Opens the publisher's connections now rather than at the first publish. A PUB socket drops
  * what it sends before a broker's subscription reaches it, so a publisher that must not lose its
  * first events opens early. */

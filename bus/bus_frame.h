@@ -21,6 +21,9 @@
 
 /* Request flags (envelope.flags). */
 #define BUS_FLAG_ONCE 0x1u /* at most once: never re-sent after a worker or broker is lost */
+/* Only if served now: no worker of the service (of the instance, when named) is connected, so
+ * fail at once with "no such service" rather than wait for one to come. */
+#define BUS_FLAG_PRESENT 0x2u
 
 /* A parsed frame. env lives in the arena; topic and body point into the frame's bytes. */
 typedef struct {

@@ -10,6 +10,7 @@
 #define S_HANDLERS_MAX 64
 #define S_SUBS_MAX     64
 #define S_TICK_MS      10
+#define S_FDS_MAX      8
 
 typedef struct {
     const codec_msg_t *desc;
@@ -26,6 +27,7 @@ typedef struct {
 typedef struct {
     bus_reply_fn *fn;
     void *arg;
+    void (*free_arg)(void *arg);
     void *handle; /* in conts */
 } s_cont_t;
 
@@ -36,6 +38,12 @@ typedef struct {
     void (*free_arg)(void *arg);
     void *handle;
 } s_after_t;
+
+typedef struct {
+    struct bus_service_t *svc;
+    bus_timer_fn *fn;
+    void *arg;
+} s_fd_t;
 
 struct bus_service_t {
     bus_config_t *config;
@@ -54,11 +62,17 @@ struct bus_service_t {
     zlistx_t *conts;  /* s_cont_t of requests not yet answered */
     bus_arena_t *arena;
     bus_log_limit_t log_bad;
+    bus_timer_fn *drained_fn;
+    void *drained_arg;
+    s_fd_t fds[S_FDS_MAX];
+    size_t fds_n;
 };
 
-static void s_free_item(void **item)
+static void s_free_cont(void **item)
 {
-    free(*item);
+    s_cont_t *c = *item;
+    if (c->free_arg) c->free_arg(c->arg);
+    free(c);
     *item = NULL;
 }
 
@@ -90,7 +104,7 @@ bus_service_t *bus_service_new(const char *dir, const char *name, char *err, siz
     self->afters = zlistx_new();
     zlistx_set_destructor(self->afters, s_free_after);
     self->conts = zlistx_new();
-    zlistx_set_destructor(self->conts, s_free_item);
+    zlistx_set_destructor(self->conts, s_free_cont);
     return self;
 }
 
@@ -132,11 +146,11 @@ int bus_service_on(bus_service_t *self, const codec_msg_t *desc, bus_request_fn 
 }
 
 int bus_service_call(bus_service_t *self, const bus_call_t *call, bus_reply_fn *fn, void *arg,
-                     codec_err_t *err)
+                     void (*free_arg)(void *arg), codec_err_t *err)
 {
     s_cont_t *cont = malloc(sizeof *cont);
     if (!cont) abort();
-    *cont = (s_cont_t){fn, arg, NULL};
+    *cont = (s_cont_t){fn, arg, free_arg, NULL};
     bus_call_t c = *call;
     c.user = cont;
     uint64_t rid;
@@ -186,6 +200,7 @@ static void s_drain_client(bus_service_t *self)
             s_cont_t *cont = in.user;
             if (cont) {
                 s_cont_t c = *cont;
+                cont->free_arg = NULL;                    /* the continuation owns arg now */
                 zlistx_delete(self->conts, cont->handle); /* frees cont */
                 c.fn(self, &in, c.arg);
             }
@@ -217,15 +232,22 @@ static void s_drain_events(bus_service_t *self)
     }
 }
 
+static void s_drained(bus_service_t *self)
+{
+    if (self->drained_fn && !self->stopping) self->drained_fn(self, self->drained_arg);
+}
+
 static int s_on_link(zloop_t *loop, zmq_pollitem_t *item, void *arg)
 {
     s_drain_client(arg);
+    s_drained(arg);
     return 0;
 }
 
 static int s_on_events(zloop_t *loop, zmq_pollitem_t *item, void *arg)
 {
     s_drain_events(arg);
+    s_drained(arg);
     return 0;
 }
 
@@ -233,7 +255,31 @@ static int s_on_tick(zloop_t *loop, int timer_id, void *arg)
 {
     bus_service_t *self = arg;
     s_drain_client(self);
+    s_drained(self);
     return self->stopping ? -1 : 0;
+}
+
+static int s_on_fd(zloop_t *loop, zmq_pollitem_t *item, void *arg)
+{
+    s_fd_t *f = arg;
+    f->fn(f->svc, f->arg);
+    s_drained(f->svc);
+    return 0;
+}
+
+int bus_service_poll_fd(bus_service_t *self, int fd, bus_timer_fn *fn, void *arg)
+{
+    if (self->fds_n == S_FDS_MAX) return BUS_EINVALID;
+    s_fd_t *f = &self->fds[self->fds_n++];
+    *f = (s_fd_t){self, fn, arg};
+    zmq_pollitem_t item = {NULL, fd, ZMQ_POLLIN, 0};
+    return zloop_poller(self->loop, &item, s_on_fd, f) == 0 ? 0 : BUS_EINTERNAL;
+}
+
+void bus_service_on_drained(bus_service_t *self, bus_timer_fn *fn, void *arg)
+{
+    self->drained_fn = fn;
+    self->drained_arg = arg;
 }
 
 static int s_ensure_events(bus_service_t *self)
@@ -273,12 +319,27 @@ int bus_service_publish(bus_service_t *self, const char *topic, const codec_msg_
     return rc ? rc : bus_events_publish(self->events, topic, desc, body, err);
 }
 
+int bus_service_open_publisher(bus_service_t *self)
+{
+    int rc = s_ensure_events(self);
+    if (!rc) bus_events_open_publisher(self->events);
+    return rc;
+}
+
+int bus_service_publish_encoded(bus_service_t *self, const char *topic, uint32_t type,
+                                const uint8_t *body, size_t len, codec_err_t *err)
+{
+    int rc = s_ensure_events(self);
+    return rc ? rc : bus_events_publish_encoded(self->events, topic, type, body, len, err);
+}
+
 static int s_on_after(zloop_t *loop, int timer_id, void *arg)
 {
     s_after_t a = *(s_after_t *)arg;
     ((s_after_t *)arg)->free_arg = NULL; /* arg goes to fn, which owns it now */
     zlistx_delete(a.svc->afters, a.handle);
     a.fn(a.svc, a.arg);
+    s_drained(a.svc);
     return 0;
 }
 

@@ -38,16 +38,29 @@ const bus_config_t *bus_service_config(bus_service_t *self);
 int bus_service_offer(bus_service_t *self, const char *service, uint32_t credits);
 /* Requests whose body is desc's type go to fn. */
 int bus_service_on(bus_service_t *self, const codec_msg_t *desc, bus_request_fn *fn, void *arg);
-/* Sends a request; fn gets the reply (or the error). */
+/* Sends a request; fn gets the reply (or the error). If the service ends first, free_arg (when
+ * not NULL) is called on arg instead. */
 int bus_service_call(bus_service_t *self, const bus_call_t *call, bus_reply_fn *fn, void *arg,
-                     codec_err_t *err);
+                     void (*free_arg)(void *arg), codec_err_t *err);
 int bus_service_subscribe(bus_service_t *self, const char *prefix, bus_event_fn *fn, void *arg);
 int bus_service_publish(bus_service_t *self, const char *topic, const codec_msg_t *desc,
                         const void *body, codec_err_t *err);
+/* Connects the publisher now (see bus_events_open_publisher). */
+int bus_service_open_publisher(bus_service_t *self);
+int bus_service_publish_encoded(bus_service_t *self, const char *topic, uint32_t type,
+                                const uint8_t *body, size_t len, codec_err_t *err);
 /* Calls fn once after delay_ms. If the service ends first, free_arg (when not NULL) is called on
  * arg instead. Returns a timer id (>= 0) or a negative error. */
 int bus_service_after(bus_service_t *self, uint32_t delay_ms, bus_timer_fn *fn, void *arg,
                       void (*free_arg)(void *arg));
+
+/* Calls fn whenever descriptor fd is readable (a worker thread saying it is done). */
+int bus_service_poll_fd(bus_service_t *self, int fd, bus_timer_fn *fn, void *arg);
+
+/* Calls fn after each batch of work the loop did (requests, replies, events or timers handled),
+ * before it waits again: where a service does what it batches, such as writing to disk once for
+ * every request that came in. One hook; NULL removes it. */
+void bus_service_on_drained(bus_service_t *self, bus_timer_fn *fn, void *arg);
 
 /* Runs until stopped. 0 on a clean stop; BUS_EFORBIDDEN when a broker refused the service. */
 int bus_service_run(bus_service_t *self);

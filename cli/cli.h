@@ -14,6 +14,7 @@ int cli_status(int argc, char **argv);
 int cli_call(int argc, char **argv);
 int cli_watch(int argc, char **argv);
 int cli_publish(int argc, char **argv);
+int cli_store(int argc, char **argv);
 
 /* The cluster directory: --dir, else $KUBUS_DIR, else /var/lib/kubus for root and ~/.kubus
  * otherwise. Returns a static string. */

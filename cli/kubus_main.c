@@ -23,6 +23,7 @@ static const struct {
     {"call", cli_call, "send one request to a service and print the reply"},
     {"watch", cli_watch, "print the events under topic prefixes"},
     {"publish", cli_publish, "publish an event"},
+    {"store", cli_store, "read and write the store, its members, snapshots and maintenance"},
 };
 
 const char *cli_default_dir(void)

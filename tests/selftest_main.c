@@ -17,7 +17,12 @@
 #include "bus_log.h"
 #include "bus_mp.h"
 #include "kubus_schema.h"
+#include "lincheck.h"
+#include "raft_memlog.h"
+#include "raft_scenario.h"
 #include "selftests.h"
+#include "store_kv.h"
+#include "store_member.h"
 
 #include <stdio.h>
 #include <string.h>

@@ -19,4 +19,9 @@
     T(bus_map)       \
     T(bus_zap)       \
     T(bus_client)    \
-    T(bus_events)
+    T(bus_events)    \
+    T(store_kv)      \
+    T(lincheck)      \
+    T(raft_memlog)   \
+    T(raft_scenario) \
+    T(store_member)

@@ -127,7 +127,7 @@ def test_security_refuses_plain_unknown_and_wrong_role(ctx):
     refused = _ask(_raw(c, 'node-1'), ready)
     check(refused and refused[0][wire.KIND] == wire.DISCONNECT and refused[0][wire.STATUS] == -5004,
           refused)
-    store = wire.frame({wire.KIND: wire.REQUEST, wire.SERVICE: 'store', wire.RID: 9,
+    store = wire.frame({wire.KIND: wire.REQUEST, wire.SERVICE: 'node', wire.RID: 9,
                         wire.TIMEOUT_MS: 1000})
     denied = _ask(_raw(c, 'tester'), store)
     check(denied and denied[0][wire.STATUS] == -5004 and 'may not call' in denied[0][wire.ERROR], denied)

@@ -184,3 +184,24 @@ def test_a_service_stopped_with_work_in_flight_exits_cleanly(ctx):
                          for w in sv.get('workers', [])), what='five requests at the worker')
     code = c.procs['echo-1'].stop()
     check(code == 0, 'echo exited with %s' % code)
+
+
+def test_a_request_for_an_absent_instance_can_fail_at_once(ctx):
+    # Flagged "only if served now", a request naming an instance nobody runs is refused at once;
+    # unflagged, it waits for the instance to come, until its deadline.
+    c = _echo_cluster(ctx, echoes=1)
+    c.keys('test', 'tester')
+    s = _raw(c, 'tester')
+    absent = {**ECHO_REQ, wire.INSTANCE: 'echo-9', wire.TIMEOUT_MS: 1500}
+    t0 = time.time()
+    now = _ask(s, wire.frame({**absent, wire.RID: 1, wire.FLAGS: 2}, {1: b'x'}))
+    quick = time.time() - t0
+    check(now and now[0][wire.STATUS] == -5002 and 'no instance echo-9' in now[0][wire.ERROR], now)
+    check(quick < 0.5, 'refused after %.2f s' % quick)
+    t0 = time.time()
+    later = _ask(s, wire.frame({**absent, wire.RID: 2}, {1: b'x'}), timeout=5)
+    check(later and later[0][wire.STATUS] == -5002 and time.time() - t0 >= 1.4, later)
+    # Present, it is served as usual.
+    ok = _ask(s, wire.frame({**ECHO_REQ, wire.INSTANCE: 'echo-1', wire.RID: 3, wire.FLAGS: 2},
+                            {1: b'y'}))
+    check(ok and not ok[0].get(wire.STATUS), ok)

@@ -1,0 +1,1053 @@
+/* store_kv: the MVCC keyspace over LMDB (the model and the API are in store_kv.h). This file
+ * holds the layout, the write path, reads, compaction and the digest; the selftest and its
+ * model checker live in store_kv_test.c.
+ *
+ * Layout. Integers are big-endian, so LMDB's byte order is numeric order.
+ *   kv.keys  key:   user key, 0x00, revision (7 bytes)             at most 503 + 8 = 511 bytes
+ *            value: flags (1 byte, 0x01 = tombstone); a live version goes on with
+ *                   create_revision (8), version (8), then the value bytes
+ *     User keys hold no NUL (they are C strings), so the 0x00 sorts all versions of a key before
+ *     any longer key it prefixes: the database is ordered by user key, then revision, and the
+ *     latest version at or below R is the entry before (key, R + 1). mod_revision is the
+ *     revision in the key. A tombstone's record is the single flags byte.
+ *   kv.revs  key:   revision (8), sub (2: the change's place within its revision)
+ *            value: the user key
+ *   kv.meta  "v" -> format (8) = 1, "r" -> current revision (8), "c" -> compacted revision (8),
+ *            "g" + group -> the last revision that changed a key of that group (8)
+ *
+ * Compaction to C walks kv.revs from its first entry up to C. For each change (key, r) it
+ * deletes the key's versions below r (at most the one an earlier compaction kept), then (key, r)
+ * itself if it is a tombstone, then the history entry. What is left of a key at or below C is
+ * its latest version there, unless that was a delete. Since history entries are removed as they
+ * are processed, the first entry of kv.revs is where the work resumes: no cursor to save. */
+#include "store_kv.h"
+#include "bus_codec.h"
+#include "bus_err.h"
+
+#include <inttypes.h>
+#include <sodium.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define S_SUFFIX   8 /* 0x00 and the 7-byte revision after a user key */
+#define S_VKEY_MAX (STORE_KV_KEY_MAX + S_SUFFIX)
+#define S_REVKEY   10 /* revision and sub in kv.revs */
+#define S_LIVE_HDR 17 /* flags, create_revision, version */
+#define S_TOMB     0x01u
+#define S_FORMAT   1
+#define S_META_N   3 /* "v", "r", "c": the meta entries that are not groups */
+
+struct store_kv_space_t {
+    MDB_dbi keys, revs, meta;
+    store_kv_limits_t limits;
+};
+
+/* One version of a key as read from kv.keys. value points into LMDB: valid until the txn writes
+ * or ends. A missing key and a tombstone both read as not live (mod tells them apart). */
+typedef struct {
+    bool live;
+    uint64_t create, mod, version;
+    const uint8_t *value;
+    size_t value_len;
+} s_ver_t;
+
+/* --- errors and encodings ------------------------------------------------------------------ */
+
+static int s_fail(char *err, size_t errlen, int code, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+static int s_fail(char *err, size_t errlen, int code, const char *fmt, ...)
+{
+    if (err && errlen) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(err, errlen, fmt, ap);
+        va_end(ap);
+    }
+    return code;
+}
+
+/* Keys in error texts: at most S_KEY_SHOWN bytes of them, so the rest of the text survives. */
+#define S_KEY_SHOWN 120
+#define S_KEY_FMT   "%.*s%s"
+#define S_KEY_ARG(k)                                               \
+    (int)(strlen(k) > S_KEY_SHOWN ? S_KEY_SHOWN : strlen(k)), (k), \
+        (strlen(k) > S_KEY_SHOWN ? "..." : "")
+
+/* An LMDB failure. A full environment is something operators fix (compact, grow the map) and
+ * the service answers as unavailable; anything else is a bug or damage. */
+static int s_mdb_fail(char *err, size_t errlen, int rc, const char *what, const char *key)
+{
+    bool full = rc == MDB_MAP_FULL || rc == MDB_TXN_FULL;
+    const char *text = rc == MDB_CORRUPTED ? "corrupt keyspace entry" : mdb_strerror(rc);
+    key = key ? key : "";
+    return s_fail(err, errlen, full ? BUS_EUNAVAILABLE : BUS_EINTERNAL,
+                  "store: %s%s" S_KEY_FMT ": %s%s", what, *key ? " " : "", S_KEY_ARG(key), text,
+                  full ? " (the store is full: compact it or give it a larger map)" : "");
+}
+
+/* The caller's arena ran out while a reply was being built. */
+static int s_arena_fail(char *err, size_t errlen, const char *what, const char *key)
+{
+    return s_fail(err, errlen, BUS_ETOOBIG,
+                  "store: %s%s" S_KEY_FMT ": reply too large for its arena", what, *key ? " " : "",
+                  S_KEY_ARG(key));
+}
+
+static void s_put_be(uint8_t *p, uint64_t v, int n)
+{
+    for (int i = n - 1; i >= 0; i--) {
+        p[i] = (uint8_t)v;
+        v >>= 8;
+    }
+}
+
+static uint64_t s_get_be(const uint8_t *p, int n)
+{
+    uint64_t v = 0;
+    for (int i = 0; i < n; i++) v = v << 8 | p[i];
+    return v;
+}
+
+/* The kv.keys key of (key, rev) in out (S_VKEY_MAX bytes); returns its length. */
+static size_t s_vkey(uint8_t *out, const void *key, size_t len, uint64_t rev)
+{
+    memcpy(out, key, len);
+    out[len] = 0;
+    s_put_be(out + len + 1, rev, 7);
+    return len + S_SUFFIX;
+}
+
+/* Splits a kv.keys key into the user key's length and the revision; false when malformed. */
+static bool s_vkey_split(const MDB_val *k, size_t *len, uint64_t *rev)
+{
+    const uint8_t *p = k->mv_data;
+    if (k->mv_size <= S_SUFFIX || p[k->mv_size - S_SUFFIX] != 0) return false;
+    *len = k->mv_size - S_SUFFIX;
+    *rev = s_get_be(p + *len + 1, 7);
+    return true;
+}
+
+static bool s_vkey_is(const MDB_val *k, const void *key, size_t len)
+{
+    size_t klen;
+    uint64_t rev;
+    return s_vkey_split(k, &klen, &rev) && klen == len && memcmp(k->mv_data, key, len) == 0;
+}
+
+static bool s_rec_decode(const MDB_val *d, uint64_t mod, s_ver_t *v)
+{
+    const uint8_t *p = d->mv_data;
+    *v = (s_ver_t){.mod = mod};
+    if (d->mv_size == 1 && p[0] == S_TOMB) return true;
+    if (d->mv_size < S_LIVE_HDR || p[0] != 0) return false;
+    v->live = true;
+    v->create = s_get_be(p + 1, 8);
+    v->version = s_get_be(p + 9, 8);
+    v->value = p + S_LIVE_HDR;
+    v->value_len = d->mv_size - S_LIVE_HDR;
+    return true;
+}
+
+/* Memory order of byte strings, shorter first on a tie: the order of user keys in kv.keys. */
+static int s_cmp(const void *a, size_t alen, const void *b, size_t blen)
+{
+    int c = memcmp(a, b, alen < blen ? alen : blen);
+    return c ? c : (alen > blen) - (alen < blen);
+}
+
+/* --- reading versions ---------------------------------------------------------------------- */
+
+/* The latest version of key at or below rev, in *v (all zero when none). When after is not
+ * NULL it gets the first entry past (key, rev): one of the key's later versions, another key's
+ * first, or mv_size 0 at the end. Returns 0 or an LMDB code. */
+static int s_latest(MDB_cursor *c, const char *key, size_t len, uint64_t rev, s_ver_t *v,
+                    MDB_val *after)
+{
+    uint8_t buf[S_VKEY_MAX];
+    MDB_val k = {s_vkey(buf, key, len, rev + 1), buf}, d;
+    int rc = mdb_cursor_get(c, &k, &d, MDB_SET_RANGE);
+    if (after) *after = rc == 0 ? k : (MDB_val){0, NULL};
+    if (rc == MDB_NOTFOUND)
+        rc = mdb_cursor_get(c, &k, &d, MDB_LAST);
+    else if (rc == 0)
+        rc = mdb_cursor_get(c, &k, &d, MDB_PREV);
+    *v = (s_ver_t){0};
+    if (rc == MDB_NOTFOUND) return 0;
+    if (rc) return rc;
+    size_t klen;
+    uint64_t krev;
+    if (!s_vkey_split(&k, &klen, &krev)) return MDB_CORRUPTED;
+    if (klen != len || memcmp(k.mv_data, key, len) != 0) return 0;
+    return s_rec_decode(&d, krev, v) ? 0 : MDB_CORRUPTED;
+}
+
+static int s_meta_get(store_kv_space_t *self, MDB_txn *txn, const void *name, size_t len,
+                      uint64_t *out)
+{
+    MDB_val k = {len, (void *)name}, d;
+    *out = 0;
+    int rc = mdb_get(txn, self->meta, &k, &d);
+    if (rc == MDB_NOTFOUND) return 0;
+    if (rc) return rc;
+    if (d.mv_size != 8) return MDB_CORRUPTED;
+    *out = s_get_be(d.mv_data, 8);
+    return 0;
+}
+
+static int s_meta_put(store_kv_space_t *self, MDB_txn *txn, const void *name, size_t len,
+                      uint64_t value)
+{
+    uint8_t b[8];
+    s_put_be(b, value, 8);
+    MDB_val k = {len, (void *)name}, d = {8, b};
+    return mdb_put(txn, self->meta, &k, &d, 0);
+}
+
+/* Current and compacted revision. */
+static int s_revs(store_kv_space_t *self, MDB_txn *txn, uint64_t *cur, uint64_t *compacted,
+                  char *err, size_t errlen)
+{
+    int rc = s_meta_get(self, txn, "r", 1, cur);
+    if (!rc) rc = s_meta_get(self, txn, "c", 1, compacted);
+    return rc ? s_mdb_fail(err, errlen, rc, "read", "meta") : 0;
+}
+
+/* A store_kv_t in arena for version v of key (which the caller has placed in arena or borrows);
+ * the value is copied when with_value. NULL when the arena is exhausted. */
+static store_kv_t *s_kv_new(bus_arena_t *arena, char *key, const s_ver_t *v, bool with_value)
+{
+    store_kv_t *kv = key ? bus_arena_alloc(arena, sizeof *kv) : NULL;
+    if (!kv) return NULL;
+    *kv = (store_kv_t){
+        .key = key, .create_revision = v->create, .mod_revision = v->mod, .version = v->version};
+    if (with_value && v->value_len) {
+        if (!(kv->value.data = bus_arena_alloc(arena, v->value_len))) return NULL;
+        memcpy(kv->value.data, v->value, v->value_len);
+        kv->value.len = v->value_len;
+    }
+    return kv;
+}
+
+static store_header_t *s_header(bus_arena_t *arena, uint64_t rev, uint64_t compacted)
+{
+    store_header_t *h = bus_arena_alloc(arena, sizeof *h);
+    if (h) *h = (store_header_t){.revision = rev, .compacted = compacted};
+    return h;
+}
+
+/* Grows a malloc'd array to hold n + 1 items of size. */
+static void s_grow(void **v, size_t *cap, size_t n, size_t size)
+{
+    if (n < *cap) return;
+    *cap = *cap ? *cap * 2 : 64;
+    if (!(*v = realloc(*v, *cap * size))) abort();
+}
+
+/* Moves a malloc'd array into arena; frees it either way. */
+static void *s_to_arena(bus_arena_t *arena, void *v, size_t n, size_t size, bool *ok)
+{
+    void *out = NULL;
+    if (n && (out = bus_arena_alloc(arena, n * size))) memcpy(out, v, n * size);
+    if (n && !out) *ok = false;
+    free(v);
+    return out;
+}
+
+/* --- open ---------------------------------------------------------------------------------- */
+
+static int s_open_dbs(store_kv_space_t *self, MDB_txn *txn, char *err, size_t errlen)
+{
+    const char *names[] = {"kv.keys", "kv.revs", "kv.meta"};
+    MDB_dbi *dbis[] = {&self->keys, &self->revs, &self->meta};
+    for (size_t i = 0; i < 3; i++) {
+        int rc = mdb_dbi_open(txn, names[i], MDB_CREATE, dbis[i]);
+        if (rc) return s_mdb_fail(err, errlen, rc, "open", names[i]);
+    }
+    uint64_t format;
+    int rc = s_meta_get(self, txn, "v", 1, &format);
+    if (rc) return s_mdb_fail(err, errlen, rc, "read", "meta");
+    if (format && format != S_FORMAT)
+        return s_fail(err, errlen, BUS_ECONFIG,
+                      "store: the keyspace is in format %" PRIu64 ", this build reads format %d",
+                      format, S_FORMAT);
+    if (format) return 0;
+    MDB_stat st;
+    rc = mdb_stat(txn, self->keys, &st);
+    if (!rc && st.ms_entries)
+        return s_fail(err, errlen, BUS_ECONFIG, "store: kv.keys holds entries but no format");
+    if (!rc) rc = s_meta_put(self, txn, "v", 1, S_FORMAT);
+    if (!rc) rc = s_meta_put(self, txn, "r", 1, 1);
+    if (!rc) rc = s_meta_put(self, txn, "c", 1, 0);
+    return rc ? s_mdb_fail(err, errlen, rc, "initialize", "meta") : 0;
+}
+
+int store_kv_open(MDB_txn *txn, const store_kv_limits_t *limits, store_kv_space_t **out, char *err,
+                  size_t errlen)
+{
+    *out = NULL;
+    store_kv_limits_t l = limits ? *limits : (store_kv_limits_t){0};
+    if (!l.value_max) l.value_max = STORE_KV_VALUE_MAX_DEF;
+    if (!l.reply_bytes_max) l.reply_bytes_max = STORE_KV_REPLY_BYTES_MAX_DEF;
+    if (!l.count_scan_max) l.count_scan_max = STORE_KV_COUNT_SCAN_MAX_DEF;
+    if (l.value_max > 16000000)
+        return s_fail(err, errlen, BUS_EINVALID,
+                      "store: value limit %zu is above the schema's 16000000", l.value_max);
+    if (sodium_init() < 0) abort();
+    store_kv_space_t *self = calloc(1, sizeof *self);
+    if (!self) abort();
+    self->limits = l;
+    int rc = s_open_dbs(self, txn, err, errlen);
+    if (rc) {
+        free(self);
+        return rc;
+    }
+    *out = self;
+    return 0;
+}
+
+void store_kv_destroy(store_kv_space_t **self_p)
+{
+    if (!self_p || !*self_p) return;
+    free(*self_p);
+    *self_p = NULL;
+}
+
+uint64_t store_kv_revision(store_kv_space_t *self, MDB_txn *txn)
+{
+    uint64_t v;
+    return s_meta_get(self, txn, "r", 1, &v) ? 0 : v;
+}
+
+uint64_t store_kv_compacted(store_kv_space_t *self, MDB_txn *txn)
+{
+    uint64_t v;
+    return s_meta_get(self, txn, "c", 1, &v) ? 0 : v;
+}
+
+size_t store_kv_group_len(const char *key, size_t len)
+{
+    int slashes = 0;
+    for (size_t i = 0; i < len; i++)
+        if (key[i] == '/' && ++slashes == 3) return i + 1;
+    return len;
+}
+
+/* --- transactions -------------------------------------------------------------------------- */
+
+static int s_check_key(const char *key, const char *what, char *err, size_t errlen)
+{
+    if (!key || !*key) return s_fail(err, errlen, BUS_EINVALID, "store: %s: empty key", what);
+    size_t len = strlen(key);
+    if (len > STORE_KV_KEY_MAX)
+        return s_fail(err, errlen, BUS_EINVALID,
+                      "store: %s " S_KEY_FMT
+                      ": a key of %zu bytes is longer than the limit of %d bytes",
+                      what, S_KEY_ARG(key), len, STORE_KV_KEY_MAX);
+    return 0;
+}
+
+static int s_check_ops(store_kv_space_t *self, const codec_list_t *ops, char *err, size_t errlen)
+{
+    const store_op_t *op = ops->v;
+    for (size_t i = 0; i < ops->n; i++) {
+        const char *what = op[i].type == STORE_OP_TYPE_DELETE ? "delete" : "put";
+        int rc = s_check_key(op[i].key, what, err, errlen);
+        if (rc) return rc;
+        if (op[i].type == STORE_OP_TYPE_PUT && op[i].value.len > self->limits.value_max)
+            return s_fail(err, errlen, BUS_ETOOBIG,
+                          "store: put " S_KEY_FMT
+                          ": a value of %zu bytes is larger than the limit of %zu bytes",
+                          S_KEY_ARG(op[i].key), op[i].value.len, self->limits.value_max);
+        for (size_t j = 0; j < i; j++)
+            if (strcmp(op[j].key, op[i].key) == 0)
+                return s_fail(err, errlen, BUS_EINVALID,
+                              "store: %s " S_KEY_FMT
+                              ": a key may appear once in a transaction's branch",
+                              what, S_KEY_ARG(op[i].key));
+    }
+    return 0;
+}
+
+/* Everything that can refuse a request, before anything is written. */
+static int s_txn_check(store_kv_space_t *self, const store_txn_request_t *req, char *err,
+                       size_t errlen)
+{
+    const codec_list_t *lists[] = {&req->compares, &req->success, &req->failure};
+    const char *names[] = {"compares", "success", "failure"};
+    for (size_t i = 0; i < 3; i++) {
+        const codec_field_t *f = codec_field_by_name(&store_txn_request_desc, names[i]);
+        if (lists[i]->n > f->items_max)
+            return s_fail(err, errlen, BUS_EINVALID, "store: txn: %zu %s, the limit is %u",
+                          lists[i]->n, names[i], f->items_max);
+    }
+    const store_compare_t *c = req->compares.v;
+    for (size_t i = 0; i < req->compares.n; i++) {
+        int rc = s_check_key(c[i].key, "compare", err, errlen);
+        if (rc) return rc;
+    }
+    int rc = s_check_ops(self, &req->success, err, errlen);
+    if (!rc) rc = s_check_ops(self, &req->failure, err, errlen);
+    if (rc) return rc;
+    codec_err_t cerr;
+    if (codec_validate(&store_txn_request_desc, req, &cerr))
+        return s_fail(err, errlen, BUS_EINVALID, "store: txn: %s", cerr.text);
+    return 0;
+}
+
+static bool s_compare_holds(const store_compare_t *c, const s_ver_t *v)
+{
+    uint64_t have = 0;
+    switch (c->target) {
+    case STORE_COMPARE_TARGET_MOD: have = v->live ? v->mod : 0; break;
+    case STORE_COMPARE_TARGET_CREATE: have = v->live ? v->create : 0; break;
+    case STORE_COMPARE_TARGET_VERSION: have = v->live ? v->version : 0; break;
+    case STORE_COMPARE_TARGET_EXISTS: have = v->live; break;
+    default: return false;
+    }
+    switch (c->op) {
+    case STORE_COMPARE_OP_EQ: return have == c->value;
+    case STORE_COMPARE_OP_NE: return have != c->value;
+    case STORE_COMPARE_OP_LT: return have < c->value;
+    case STORE_COMPARE_OP_GT: return have > c->value;
+    default: return false;
+    }
+}
+
+static int s_compares(MDB_cursor *c, const codec_list_t *compares, bool *ok, char *err,
+                      size_t errlen)
+{
+    const store_compare_t *cmp = compares->v;
+    *ok = true;
+    for (size_t i = 0; i < compares->n && *ok; i++) {
+        s_ver_t v;
+        int rc = s_latest(c, cmp[i].key, strlen(cmp[i].key), STORE_KV_REVISION_MAX, &v, NULL);
+        if (rc) return s_mdb_fail(err, errlen, rc, "compare", cmp[i].key);
+        *ok = s_compare_holds(&cmp[i], &v);
+    }
+    return 0;
+}
+
+/* The state of one store_kv_txn. It reads and builds its reply first, then writes, so that
+ * only LMDB can fail once writing has begun. */
+typedef struct {
+    store_kv_space_t *self;
+    MDB_txn *txn;
+    uint64_t rev; /* the revision the changes take */
+    uint16_t sub; /* changes so far */
+    bus_arena_t *arena;
+    s_ver_t *was;          /* each op's key before the txn (scalars only once writing starts) */
+    store_event_t *events; /* one per change */
+    char *err;
+    size_t errlen;
+} s_apply_t;
+
+/* Reads the op's key, fills its result and, if it changes something, its event. */
+static int s_plan_op(s_apply_t *a, const store_op_t *op, store_op_result_t *result, s_ver_t *was,
+                     MDB_cursor *c)
+{
+    bool put = op->type == STORE_OP_TYPE_PUT;
+    const char *what = put ? "put" : "delete";
+    int rc = s_latest(c, op->key, strlen(op->key), STORE_KV_REVISION_MAX, was, NULL);
+    if (rc) return s_mdb_fail(a->err, a->errlen, rc, what, op->key);
+    if (!put && !was->live) return 0;
+    store_kv_t *prev = was->live ? s_kv_new(a->arena, op->key, was, true) : NULL;
+    if (was->live && !prev) return s_arena_fail(a->err, a->errlen, what, op->key);
+    if (op->prev_kv) result->prev = prev;
+    result->deleted = !put;
+    s_ver_t now = {.live = put, .mod = a->rev};
+    if (put) {
+        now.create = was->live ? was->create : a->rev;
+        now.version = was->live ? was->version + 1 : 1;
+    }
+    store_event_t *ev = &a->events[a->sub++];
+    *ev = (store_event_t){.type = put ? STORE_EVENT_TYPE_PUT : STORE_EVENT_TYPE_DELETE,
+                          .kv = s_kv_new(a->arena, op->key, &now, false),
+                          .prev = prev,
+                          .revision = a->rev};
+    if (!ev->kv) return s_arena_fail(a->err, a->errlen, what, op->key);
+    if (put) ev->kv->value = op->value;
+    return 0;
+}
+
+/* The meta key of a key's group ("g" + group) in gk; returns its length. */
+static size_t s_group_key(uint8_t *gk, const char *key)
+{
+    size_t glen = store_kv_group_len(key, strlen(key));
+    gk[0] = 'g';
+    memcpy(gk + 1, key, glen);
+    return glen + 1;
+}
+
+/* Reads every op's key, builds results and events (with group_prev: the group's last revision
+ * before this txn, also for a second change of a group in the same txn). Writes nothing. */
+static int s_plan(s_apply_t *a, const codec_list_t *ops, store_txn_reply_t *reply)
+{
+    size_t n = ops->n;
+    reply->results.n = n;
+    reply->results.v = n ? bus_arena_alloc(a->arena, n * sizeof(store_op_result_t)) : NULL;
+    a->events = n ? bus_arena_alloc(a->arena, n * sizeof(store_event_t)) : NULL;
+    a->was = n ? bus_arena_alloc(a->arena, n * sizeof(s_ver_t)) : NULL;
+    if (n && (!reply->results.v || !a->events || !a->was))
+        return s_arena_fail(a->err, a->errlen, "txn", "");
+    MDB_cursor *c;
+    int rc = mdb_cursor_open(a->txn, a->self->keys, &c);
+    if (rc) return s_mdb_fail(a->err, a->errlen, rc, "open cursor", "kv.keys");
+    const store_op_t *op = ops->v;
+    store_op_result_t *results = reply->results.v;
+    for (size_t i = 0; i < n && !rc; i++) rc = s_plan_op(a, &op[i], &results[i], &a->was[i], c);
+    mdb_cursor_close(c);
+    uint8_t gk[1 + STORE_KV_KEY_MAX];
+    for (uint16_t i = 0; i < a->sub && !rc; i++) {
+        const char *key = a->events[i].kv->key;
+        if ((rc = s_meta_get(a->self, a->txn, gk, s_group_key(gk, key), &a->events[i].group_prev)))
+            rc = s_mdb_fail(a->err, a->errlen, rc, "read group of", key);
+    }
+    return rc;
+}
+
+/* Writes version rev of the key (a put's value, or a tombstone) and its history entry. */
+static int s_write(s_apply_t *a, const store_op_t *op, const s_ver_t *was, uint16_t sub)
+{
+    bool put = op->type == STORE_OP_TYPE_PUT;
+    size_t len = strlen(op->key);
+    uint8_t kb[S_VKEY_MAX];
+    MDB_val k = {s_vkey(kb, op->key, len, a->rev), kb};
+    MDB_val d = {put ? S_LIVE_HDR + op->value.len : 1, NULL};
+    int rc = mdb_put(a->txn, a->self->keys, &k, &d, MDB_RESERVE);
+    if (rc) return rc;
+    uint8_t *p = d.mv_data;
+    p[0] = put ? 0 : S_TOMB;
+    if (put) {
+        s_put_be(p + 1, was->live ? was->create : a->rev, 8);
+        s_put_be(p + 9, was->live ? was->version + 1 : 1, 8);
+        if (op->value.len) memcpy(p + S_LIVE_HDR, op->value.data, op->value.len);
+    }
+    uint8_t rb[S_REVKEY];
+    s_put_be(rb, a->rev, 8);
+    s_put_be(rb + 8, sub, 2);
+    MDB_val rk = {S_REVKEY, rb}, rd = {len, op->key};
+    return mdb_put(a->txn, a->self->revs, &rk, &rd, MDB_APPEND);
+}
+
+/* Writes the planned changes, the groups' last revision and the store's revision. */
+static int s_commit(s_apply_t *a, const codec_list_t *ops)
+{
+    const store_op_t *op = ops->v;
+    uint16_t sub = 0;
+    for (size_t i = 0; i < ops->n; i++) {
+        if (op[i].type != STORE_OP_TYPE_PUT && !a->was[i].live) continue;
+        int rc = s_write(a, &op[i], &a->was[i], sub++);
+        if (rc)
+            return s_mdb_fail(a->err, a->errlen, rc,
+                              op[i].type == STORE_OP_TYPE_PUT ? "put" : "delete", op[i].key);
+    }
+    uint8_t gk[1 + STORE_KV_KEY_MAX];
+    for (uint16_t i = 0; i < a->sub; i++) {
+        const char *key = a->events[i].kv->key;
+        int rc = s_meta_put(a->self, a->txn, gk, s_group_key(gk, key), a->rev);
+        if (rc) return s_mdb_fail(a->err, a->errlen, rc, "record group of", key);
+    }
+    int rc = s_meta_put(a->self, a->txn, "r", 1, a->rev);
+    return rc ? s_mdb_fail(a->err, a->errlen, rc, "record revision", NULL) : 0;
+}
+
+int store_kv_txn(store_kv_space_t *self, MDB_txn *wtxn, const store_txn_request_t *req,
+                 bus_arena_t *arena, store_txn_reply_t *reply, store_kv_changes_t *changes,
+                 char *err, size_t errlen)
+{
+    memset(reply, 0, sizeof *reply);
+    if (changes) memset(changes, 0, sizeof *changes);
+    uint64_t cur, compacted;
+    int rc = s_txn_check(self, req, err, errlen);
+    if (!rc) rc = s_revs(self, wtxn, &cur, &compacted, err, errlen);
+    if (rc) return rc;
+    if (cur >= STORE_KV_REVISION_MAX)
+        return s_fail(err, errlen, BUS_EUNAVAILABLE, "store: txn: revisions are exhausted");
+    MDB_cursor *c;
+    if ((rc = mdb_cursor_open(wtxn, self->keys, &c)))
+        return s_mdb_fail(err, errlen, rc, "open cursor", "kv.keys");
+    bool ok;
+    rc = s_compares(c, &req->compares, &ok, err, errlen);
+    mdb_cursor_close(c);
+    if (rc) return rc;
+    s_apply_t a = {
+        .self = self, .txn = wtxn, .rev = cur + 1, .arena = arena, .err = err, .errlen = errlen};
+    const codec_list_t *ops = ok ? &req->success : &req->failure;
+    if ((rc = s_plan(&a, ops, reply))) return rc;
+    reply->succeeded = ok;
+    reply->revision = a.sub ? a.rev : cur;
+    if (!(reply->header = s_header(arena, reply->revision, compacted)))
+        return s_arena_fail(err, errlen, "txn", "");
+    if (a.sub && (rc = s_commit(&a, ops))) return rc;
+    if (changes && a.sub) *changes = (store_kv_changes_t){a.rev, {a.sub, a.events}};
+    return 0;
+}
+
+/* --- ranges -------------------------------------------------------------------------------- */
+
+/* A walk over the user keys of kv.keys in order, each as of revision rev: two cursor operations
+ * per key (seek past the revision, step back), a third when the key has later versions. */
+typedef struct {
+    MDB_cursor *cur;
+    uint64_t rev;
+    uint8_t next[S_VKEY_MAX + 1]; /* a user key (known) or a position to seek from */
+    size_t next_len;
+    bool known, first, done;
+    char key[STORE_KV_KEY_MAX + 1]; /* the key visited last */
+    size_t key_len;
+} s_walk_t;
+
+static void s_walk_init(s_walk_t *w, MDB_cursor *cur, uint64_t rev, const void *pos, size_t len)
+{
+    w->cur = cur;
+    w->rev = rev;
+    memcpy(w->next, pos, len);
+    w->next_len = len;
+    w->known = w->done = false;
+    w->first = len == 0; /* LMDB refuses to seek to an empty key */
+}
+
+/* Visits the next key: w->key and its version at w->rev in *v (not live when it had none
+ * then), or sets w->done. Returns 0 or an LMDB code. */
+static int s_walk_step(s_walk_t *w, s_ver_t *v)
+{
+    MDB_val k = {w->next_len, w->next}, d, after;
+    if (!w->known) {
+        int rc = mdb_cursor_get(w->cur, &k, &d, w->first ? MDB_FIRST : MDB_SET_RANGE);
+        w->first = false;
+        if (rc == MDB_NOTFOUND) w->done = true;
+        if (rc) return rc == MDB_NOTFOUND ? 0 : rc;
+        uint64_t rev;
+        if (!s_vkey_split(&k, &w->next_len, &rev)) return MDB_CORRUPTED;
+    }
+    memcpy(w->key, k.mv_data, w->next_len);
+    w->key[w->key_len = w->next_len] = 0;
+    int rc = s_latest(w->cur, w->key, w->key_len, w->rev, v, &after);
+    if (rc) return rc;
+    if (!after.mv_size || s_vkey_is(&after, w->key, w->key_len)) {
+        /* Unknown (or none): seek above all of this key's versions, at or below any longer key. */
+        w->known = false;
+        memcpy(w->next, w->key, w->key_len);
+        w->next[w->key_len] = 1;
+        w->next_len = w->key_len + 1;
+    } else {
+        uint64_t rev;
+        if (!s_vkey_split(&after, &w->next_len, &rev)) return MDB_CORRUPTED;
+        memcpy(w->next, after.mv_data, w->next_len);
+        w->known = true;
+    }
+    return 0;
+}
+
+/* Which keys a range covers; the walk starts at key (or after the continue key). */
+typedef struct {
+    const char *key, *end;
+    size_t key_len, end_len;
+    bool prefix, single;
+} s_span_t;
+
+/* Whether a key met in order, at or above the span's start, is still inside it. */
+static bool s_span_has(const s_span_t *s, const char *k, size_t len)
+{
+    if (s->single) return len == s->key_len && memcmp(k, s->key, len) == 0;
+    if (s->prefix) return len >= s->key_len && memcmp(k, s->key, s->key_len) == 0;
+    return s_cmp(k, len, s->end, s->end_len) < 0;
+}
+
+static int s_range_check(const store_range_request_t *req, s_span_t *span, char *err, size_t errlen)
+{
+    const char *key = req->key ? req->key : "", *end = req->end ? req->end : "";
+    const char *after = req->after ? req->after : "";
+    *span = (s_span_t){.key = key, .key_len = strlen(key), .end = end, .end_len = strlen(end)};
+    span->prefix = req->prefix;
+    span->single = !req->prefix && !span->end_len;
+    if (span->key_len > STORE_KV_KEY_MAX || strlen(after) > STORE_KV_KEY_MAX ||
+        span->end_len > STORE_KV_KEY_MAX + 1)
+        return s_fail(err, errlen, BUS_EINVALID,
+                      "store: range: a key longer than the limit of %d bytes", STORE_KV_KEY_MAX);
+    return 0;
+}
+
+/* The revision a read is served at: want, or the current one for 0. */
+static int s_read_at(store_kv_space_t *self, MDB_txn *txn, uint64_t want, uint64_t *rev,
+                     uint64_t *compacted, char *err, size_t errlen)
+{
+    uint64_t cur;
+    int rc = s_revs(self, txn, &cur, compacted, err, errlen);
+    if (rc) return rc;
+    *rev = want ? want : cur;
+    if (*rev > cur)
+        return s_fail(err, errlen, BUS_EUNAVAILABLE,
+                      "store: revision %" PRIu64 " is ahead of this member (at %" PRIu64 ")", *rev,
+                      cur);
+    if (*rev < *compacted)
+        return s_fail(err, errlen, BUS_EGONE,
+                      "store: required revision has been compacted (revision %" PRIu64
+                      ", compacted %" PRIu64 ")",
+                      *rev, *compacted);
+    return 0;
+}
+
+/* A range's result while it is collected: kvs in a malloc'd array, keys and values in arena. */
+typedef struct {
+    store_kv_t *v;
+    size_t n, cap, max;
+    size_t bytes, bytes_max;
+    bool full, keys_only;
+    uint64_t count;
+    bool more, oom;
+} s_page_t;
+
+static void s_page_add(s_page_t *p, bus_arena_t *arena, const s_walk_t *w, const s_ver_t *v)
+{
+    size_t need = w->key_len + (p->keys_only ? 0 : v->value_len);
+    if (p->n >= p->max || (p->n && p->bytes + need > p->bytes_max)) {
+        p->full = p->more = true;
+        return;
+    }
+    s_grow((void **)&p->v, &p->cap, p->n, sizeof *p->v);
+    char *key = bus_arena_strndup(arena, w->key, w->key_len);
+    store_kv_t *kv = key ? s_kv_new(arena, key, v, !p->keys_only) : NULL;
+    if (!kv) {
+        p->oom = p->full = true;
+        return;
+    }
+    p->v[p->n++] = *kv;
+    p->bytes += need;
+}
+
+/* Walks the span from its start (after the continue key when there is one), filling the page,
+ * then counting the rest within count_scan_max keys. */
+static int s_range_walk(store_kv_space_t *self, MDB_cursor *c, uint64_t rev, const s_span_t *span,
+                        const char *after, bus_arena_t *arena, s_page_t *page)
+{
+    uint8_t pos[STORE_KV_KEY_MAX + 1];
+    size_t pos_len = span->key_len, after_len = strlen(after);
+    memcpy(pos, span->key, pos_len);
+    if (after_len) {
+        uint8_t next[STORE_KV_KEY_MAX + 1]; /* the smallest key above after: after, 0x01 */
+        memcpy(next, after, after_len);
+        next[after_len] = 1;
+        if (s_cmp(next, after_len + 1, pos, pos_len) > 0)
+            memcpy(pos, next, pos_len = after_len + 1);
+    }
+    s_walk_t w;
+    s_walk_init(&w, c, rev, pos, pos_len);
+    uint64_t past = 0; /* keys visited after the page was full */
+    for (;;) {
+        s_ver_t v;
+        int rc = s_walk_step(&w, &v);
+        if (rc) return rc;
+        if (w.done || !s_span_has(span, w.key, w.key_len)) return 0;
+        if (page->full && ++past > self->limits.count_scan_max) return 0;
+        if (!v.live) continue;
+        page->count++;
+        if (page->full)
+            page->more = true;
+        else
+            s_page_add(page, arena, &w, &v);
+        if (page->oom) return 0;
+    }
+}
+
+int store_kv_range(store_kv_space_t *self, MDB_txn *rtxn, const store_range_request_t *req,
+                   bus_arena_t *arena, store_range_reply_t *reply, char *err, size_t errlen)
+{
+    memset(reply, 0, sizeof *reply);
+    s_span_t span;
+    uint64_t rev, compacted;
+    int rc = s_range_check(req, &span, err, errlen);
+    if (!rc) rc = s_read_at(self, rtxn, req->revision, &rev, &compacted, err, errlen);
+    if (rc) return rc;
+    s_page_t page = {.max = STORE_KV_RANGE_KVS_MAX,
+                     .bytes_max = self->limits.reply_bytes_max,
+                     .keys_only = req->keys_only};
+    if (req->limit && req->limit < page.max) page.max = req->limit;
+    if (req->count_only) page.max = 0;
+    page.full = page.max == 0;
+    MDB_cursor *c;
+    if ((rc = mdb_cursor_open(rtxn, self->keys, &c)))
+        return s_mdb_fail(err, errlen, rc, "open cursor", "kv.keys");
+    rc = s_range_walk(self, c, rev, &span, req->after ? req->after : "", arena, &page);
+    mdb_cursor_close(c);
+    bool ok = !page.oom;
+    reply->kvs.v = s_to_arena(arena, page.v, page.n, sizeof *page.v, &ok);
+    reply->kvs.n = page.n;
+    if (rc) return s_mdb_fail(err, errlen, rc, "range", span.key);
+    reply->more = page.more && !req->count_only;
+    reply->count = page.count;
+    if (!ok || !(reply->header = s_header(arena, rev, compacted)))
+        return s_arena_fail(err, errlen, "range", span.key);
+    return 0;
+}
+
+/* --- history ------------------------------------------------------------------------------- */
+
+/* A watch reply's events while they are collected: a malloc'd array, kvs in arena. */
+typedef struct {
+    store_event_t *v;
+    size_t n, cap, max;
+    size_t bytes, bytes_max;
+    uint64_t last_rev;
+    bool more;
+} s_feed_t;
+
+/* The version written at rev and, when asked, the one before it (p->live false when none). */
+static int s_event_vers(store_kv_space_t *self, MDB_txn *txn, MDB_cursor *kc, const char *key,
+                        size_t len, uint64_t rev, bool prev_kv, s_ver_t *v, s_ver_t *p)
+{
+    uint8_t buf[S_VKEY_MAX];
+    MDB_val k = {s_vkey(buf, key, len, rev), buf}, d;
+    int rc = mdb_get(txn, self->keys, &k, &d);
+    if (rc) return rc == MDB_NOTFOUND ? MDB_CORRUPTED : rc; /* history names a lost version */
+    if (!s_rec_decode(&d, rev, v)) return MDB_CORRUPTED;
+    *p = (s_ver_t){0};
+    return prev_kv ? s_latest(kc, key, len, rev - 1, p, NULL) : 0;
+}
+
+static bool s_feed_add(s_feed_t *f, bus_arena_t *arena, const char *key, size_t len, uint64_t rev,
+                       const s_ver_t *v, const s_ver_t *p)
+{
+    s_grow((void **)&f->v, &f->cap, f->n, sizeof *f->v);
+    char *k = bus_arena_strndup(arena, key, len);
+    store_event_t *ev = &f->v[f->n];
+    *ev = (store_event_t){.type = v->live ? STORE_EVENT_TYPE_PUT : STORE_EVENT_TYPE_DELETE,
+                          .revision = rev};
+    if (!k || !(ev->kv = s_kv_new(arena, k, v, true))) return false;
+    if (p->live && !(ev->prev = s_kv_new(arena, k, p, true))) return false;
+    f->n++;
+    f->bytes += len + v->value_len + p->value_len;
+    f->last_rev = rev;
+    return true;
+}
+
+/* Collects the events under prefix from revision from on. Returns 0, an LMDB code, or
+ * BUS_ETOOBIG when the arena runs out. */
+static int s_events_walk(store_kv_space_t *self, MDB_txn *txn, MDB_cursor *hc, MDB_cursor *kc,
+                         const store_watch_request_t *req, uint64_t from, bus_arena_t *arena,
+                         s_feed_t *f)
+{
+    const char *prefix = req->prefix ? req->prefix : "";
+    size_t plen = strlen(prefix);
+    uint8_t rb[S_REVKEY] = {0};
+    s_put_be(rb, from, 8);
+    MDB_val k = {S_REVKEY, rb}, d;
+    int rc = mdb_cursor_get(hc, &k, &d, MDB_SET_RANGE);
+    for (; rc == 0; rc = mdb_cursor_get(hc, &k, &d, MDB_NEXT)) {
+        if (k.mv_size != S_REVKEY || !d.mv_size || d.mv_size > STORE_KV_KEY_MAX)
+            return MDB_CORRUPTED;
+        if (d.mv_size < plen || memcmp(d.mv_data, prefix, plen) != 0) continue;
+        uint64_t rev = s_get_be(k.mv_data, 8);
+        char key[STORE_KV_KEY_MAX + 1];
+        size_t len = d.mv_size;
+        memcpy(key, d.mv_data, len);
+        key[len] = 0;
+        s_ver_t v, p;
+        if ((rc = s_event_vers(self, txn, kc, key, len, rev, req->prev_kv, &v, &p))) return rc;
+        size_t need = len + v.value_len + p.value_len;
+        if (f->n && rev != f->last_rev && (f->n >= f->max || f->bytes + need > f->bytes_max)) {
+            f->more = true; /* cut between revisions only: the reader goes on from rev */
+            return 0;
+        }
+        if (!s_feed_add(f, arena, key, len, rev, &v, &p)) return BUS_ETOOBIG;
+    }
+    return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
+int store_kv_events(store_kv_space_t *self, MDB_txn *rtxn, const store_watch_request_t *req,
+                    bus_arena_t *arena, store_watch_reply_t *reply, char *err, size_t errlen)
+{
+    memset(reply, 0, sizeof *reply);
+    if (req->prefix && strlen(req->prefix) > STORE_KV_KEY_MAX)
+        return s_fail(err, errlen, BUS_EINVALID,
+                      "store: watch: a prefix longer than the limit of %d bytes", STORE_KV_KEY_MAX);
+    uint64_t cur, compacted, from = req->from_revision ? req->from_revision : 1;
+    int rc = s_revs(self, rtxn, &cur, &compacted, err, errlen);
+    if (rc) return rc;
+    if (compacted && from <= compacted)
+        return s_fail(err, errlen, BUS_EGONE,
+                      "store: watch from revision %" PRIu64
+                      ": required revision has been compacted (compacted revision %" PRIu64 ")",
+                      from, compacted);
+    s_feed_t f = {.max = STORE_KV_EVENTS_MAX, .bytes_max = self->limits.reply_bytes_max};
+    if (req->max && req->max < f.max) f.max = req->max;
+    MDB_cursor *hc = NULL, *kc = NULL;
+    rc = mdb_cursor_open(rtxn, self->revs, &hc);
+    if (!rc) rc = mdb_cursor_open(rtxn, self->keys, &kc);
+    if (!rc) rc = s_events_walk(self, rtxn, hc, kc, req, from, arena, &f);
+    if (hc) mdb_cursor_close(hc);
+    if (kc) mdb_cursor_close(kc);
+    bool ok = rc != BUS_ETOOBIG;
+    reply->events.v = s_to_arena(arena, f.v, f.n, sizeof *f.v, &ok);
+    reply->events.n = f.n;
+    reply->more = f.more;
+    if (rc && rc != BUS_ETOOBIG) return s_mdb_fail(err, errlen, rc, "watch", req->prefix);
+    if (!ok || !(reply->header = s_header(arena, cur, compacted)))
+        return s_arena_fail(err, errlen, "watch", req->prefix ? req->prefix : "");
+    return 0;
+}
+
+/* --- compaction ---------------------------------------------------------------------------- */
+
+/* One history entry (key, rev) at or below the compaction's revision: deletes the key's
+ * versions below rev (at most the one an earlier compaction kept), then (key, rev) itself if it
+ * is a tombstone. */
+static int s_compact_one(MDB_cursor *kc, const char *key, size_t len, uint64_t rev)
+{
+    uint8_t buf[S_VKEY_MAX];
+    size_t blen = s_vkey(buf, key, len, rev);
+    MDB_val k, d;
+    for (;;) {
+        k = (MDB_val){blen, buf};
+        int rc = mdb_cursor_get(kc, &k, &d, MDB_SET);
+        if (rc) return rc == MDB_NOTFOUND ? MDB_CORRUPTED : rc;
+        rc = mdb_cursor_get(kc, &k, &d, MDB_PREV);
+        if (rc == MDB_NOTFOUND || (!rc && !s_vkey_is(&k, key, len))) break;
+        if (rc || (rc = mdb_cursor_del(kc, 0))) return rc;
+    }
+    k = (MDB_val){blen, buf};
+    int rc = mdb_cursor_get(kc, &k, &d, MDB_SET_KEY);
+    if (rc) return rc;
+    s_ver_t v;
+    if (!s_rec_decode(&d, rev, &v)) return MDB_CORRUPTED;
+    return v.live ? 0 : mdb_cursor_del(kc, 0);
+}
+
+/* Processes at most max_steps history entries at or below target, oldest first. */
+static int s_compact_steps(store_kv_space_t *self, MDB_txn *txn, MDB_cursor *hc, MDB_cursor *kc,
+                           uint64_t target, size_t max_steps, bool *done)
+{
+    for (size_t i = 0;; i++) {
+        MDB_val k, d;
+        int rc = mdb_cursor_get(hc, &k, &d, MDB_FIRST);
+        if (rc == MDB_NOTFOUND) *done = true;
+        if (rc) return rc == MDB_NOTFOUND ? 0 : rc;
+        if (k.mv_size != S_REVKEY || !d.mv_size || d.mv_size > STORE_KV_KEY_MAX)
+            return MDB_CORRUPTED;
+        if (s_get_be(k.mv_data, 8) > target) *done = true;
+        if (*done || i == max_steps) return 0;
+        uint8_t rk[S_REVKEY];
+        char key[STORE_KV_KEY_MAX];
+        size_t len = d.mv_size;
+        memcpy(rk, k.mv_data, S_REVKEY);
+        memcpy(key, d.mv_data, len);
+        if ((rc = s_compact_one(kc, key, len, s_get_be(rk, 8)))) return rc;
+        k = (MDB_val){S_REVKEY, rk};
+        if ((rc = mdb_del(txn, self->revs, &k, NULL))) return rc;
+    }
+}
+
+int store_kv_compact(store_kv_space_t *self, MDB_txn *wtxn, uint64_t revision, size_t max_steps,
+                     bool *done, char *err, size_t errlen)
+{
+    *done = false;
+    uint64_t cur, target;
+    int rc = s_revs(self, wtxn, &cur, &target, err, errlen);
+    if (rc) return rc;
+    if (revision > cur)
+        return s_fail(err, errlen, BUS_EINVALID,
+                      "store: compact to revision %" PRIu64 ": above the current revision %" PRIu64,
+                      revision, cur);
+    if (revision > target) {
+        if ((rc = s_meta_put(self, wtxn, "c", 1, revision)))
+            return s_mdb_fail(err, errlen, rc, "record compaction", NULL);
+        target = revision;
+    }
+    MDB_cursor *hc = NULL, *kc = NULL;
+    rc = mdb_cursor_open(wtxn, self->revs, &hc);
+    if (!rc) rc = mdb_cursor_open(wtxn, self->keys, &kc);
+    if (!rc) rc = s_compact_steps(self, wtxn, hc, kc, target, max_steps, done);
+    if (hc) mdb_cursor_close(hc);
+    if (kc) mdb_cursor_close(kc);
+    return rc ? s_mdb_fail(err, errlen, rc, "compact", NULL) : 0;
+}
+
+/* --- digest and counters ------------------------------------------------------------------- */
+
+static void s_hash_u64(crypto_generichash_state *st, uint64_t v)
+{
+    uint8_t b[8];
+    s_put_be(b, v, 8);
+    crypto_generichash_update(st, b, 8);
+}
+
+static int s_digest_keys(MDB_cursor *c, uint64_t rev, crypto_generichash_state *st)
+{
+    s_walk_t w;
+    s_walk_init(&w, c, rev, "", 0);
+    for (;;) {
+        s_ver_t v;
+        int rc = s_walk_step(&w, &v);
+        if (rc || w.done) return rc;
+        if (!v.live) continue;
+        s_hash_u64(st, w.key_len);
+        crypto_generichash_update(st, (const uint8_t *)w.key, w.key_len);
+        s_hash_u64(st, v.create);
+        s_hash_u64(st, v.mod);
+        s_hash_u64(st, v.version);
+        s_hash_u64(st, v.value_len);
+        crypto_generichash_update(st, v.value, v.value_len);
+    }
+}
+
+static int s_digest_groups(MDB_cursor *c, crypto_generichash_state *st)
+{
+    MDB_val k = {1, "g"}, d;
+    int rc = mdb_cursor_get(c, &k, &d, MDB_SET_RANGE);
+    for (; rc == 0; rc = mdb_cursor_get(c, &k, &d, MDB_NEXT)) {
+        if (((const uint8_t *)k.mv_data)[0] != 'g') break;
+        s_hash_u64(st, k.mv_size);
+        crypto_generichash_update(st, k.mv_data, k.mv_size);
+        crypto_generichash_update(st, d.mv_data, d.mv_size);
+    }
+    return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
+int store_kv_digest(store_kv_space_t *self, MDB_txn *txn, uint8_t out[32], char *err, size_t errlen)
+{
+    uint64_t cur, compacted;
+    int rc = s_revs(self, txn, &cur, &compacted, err, errlen);
+    if (rc) return rc;
+    crypto_generichash_state st;
+    crypto_generichash_init(&st, NULL, 0, 32);
+    crypto_generichash_update(&st, (const uint8_t *)"kubus.store_kv.1", 16);
+    s_hash_u64(&st, cur);
+    s_hash_u64(&st, compacted);
+    MDB_cursor *c;
+    if (!(rc = mdb_cursor_open(txn, self->keys, &c))) {
+        rc = s_digest_keys(c, cur, &st);
+        mdb_cursor_close(c);
+    }
+    if (!rc && !(rc = mdb_cursor_open(txn, self->meta, &c))) {
+        rc = s_digest_groups(c, &st);
+        mdb_cursor_close(c);
+    }
+    crypto_generichash_final(&st, out, 32);
+    return rc ? s_mdb_fail(err, errlen, rc, "digest", NULL) : 0;
+}
+
+int store_kv_stats(store_kv_space_t *self, MDB_txn *txn, store_kv_stats_t *out, char *err,
+                   size_t errlen)
+{
+    memset(out, 0, sizeof *out);
+    int rc = s_revs(self, txn, &out->revision, &out->compacted, err, errlen);
+    if (rc) return rc;
+    MDB_stat ks, hs, ms;
+    MDB_cursor *c = NULL;
+    MDB_val k, d;
+    if (!(rc = mdb_stat(txn, self->keys, &ks)) && !(rc = mdb_stat(txn, self->revs, &hs)) &&
+        !(rc = mdb_stat(txn, self->meta, &ms)) && !(rc = mdb_cursor_open(txn, self->revs, &c))) {
+        rc = mdb_cursor_get(c, &k, &d, MDB_FIRST);
+        out->compacting = !rc && k.mv_size == S_REVKEY && s_get_be(k.mv_data, 8) <= out->compacted;
+        rc = rc == MDB_NOTFOUND ? 0 : rc;
+    }
+    if (c) mdb_cursor_close(c);
+    if (rc) return s_mdb_fail(err, errlen, rc, "stats", NULL);
+    out->versions = ks.ms_entries;
+    out->history = hs.ms_entries;
+    out->groups = ms.ms_entries - S_META_N;
+    return 0;
+}
