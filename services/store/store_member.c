@@ -598,6 +598,7 @@ static void s_finish(store_member_t *self)
     log_debug("store.disk.done", "entries=%zu applied=%zu sync=%d us=%" PRIu64, rd->entries_n,
               rd->committed_n, rd->must_sync, self->job_us);
     for (size_t i = 0; i < rd->msgs_n; i++) {
+        if (i < self->early_n && self->early[i]) continue;
         if (rd->msgs[i].type == RAFT_MSG_SNAP)
             log_debug("store.snapshot.send", "to=%" PRIx64 " index=%" PRIu64, rd->msgs[i].to,
                       rd->msgs[i].snap.index);
@@ -615,6 +616,27 @@ static void s_finish(store_member_t *self)
     raft_advance(self->raft, rd);
     self->busy = false;
     sm_reads_serve(self);
+}
+
+/* A leader's appends and heartbeats go before its own disk write (Raft's "write in parallel"):
+ * the answers they bring are stepped only once the write is done (the core is the worker's until
+ * then), so this member's copy never counts towards a commit before it is durable. Votes and
+ * answers of every kind wait for the write, as s_finish sends them. */
+static void s_send_early(store_member_t *self, const raft_ready_t *rd)
+{
+    self->early_n = 0;
+    if (rd->role != RAFT_LEADER || !rd->msgs_n) return;
+    if (rd->msgs_n > self->early_cap) {
+        self->early_cap = rd->msgs_n;
+        self->early = realloc(self->early, self->early_cap * sizeof *self->early);
+        if (!self->early) abort();
+    }
+    self->early_n = rd->msgs_n;
+    for (size_t i = 0; i < rd->msgs_n; i++) {
+        int t = rd->msgs[i].type;
+        self->early[i] = t == RAFT_MSG_APP || t == RAFT_MSG_HEARTBEAT;
+        if (self->early[i]) self->io.send(self->io.arg, &rd->msgs[i]);
+    }
 }
 
 /* Gives the core what came while it was away, and the worker the next ready. */
@@ -666,6 +688,19 @@ static void s_start(store_member_t *self)
         }
     }
     store_batch_t *b = &self->batch;
+    if (!rd->must_sync && !rd->hard_changed && !rd->entries_n && !rd->committed_n &&
+        !rd->has_snapshot && !self->compact_log_to && !self->snap_to_record && !b->compacting) {
+        /* Nothing for the disk (heartbeats, their answers, reads): done here, at once. */
+        self->early_n = 0;
+        b->results_n = b->changes_n = 0;
+        b->applied = self->applied;
+        b->log_compacting = false;
+        self->job_rc = 0;
+        self->busy = true;
+        s_finish(self);
+        return;
+    }
+    s_send_early(self, rd);
     const char *leader = store_member_name_of(self, self->leader);
     b->rd = rd;
     b->raft = self->raft;
@@ -719,8 +754,8 @@ static void s_defaults(store_member_config_t *c)
     if (!c->quota_bytes) c->quota_bytes = (size_t)2 << 30;
     if (!c->election_ticks) c->election_ticks = 10;
     if (!c->heartbeat_ticks) c->heartbeat_ticks = 1;
-    if (!c->snapshot_entries) c->snapshot_entries = 10000;
-    if (!c->catchup_entries) c->catchup_entries = 5000;
+    if (!c->snapshot_entries) c->snapshot_entries = 100000;
+    if (!c->catchup_entries) c->catchup_entries = 10000;
     if (!c->pending_max) c->pending_max = 20000;
 }
 
@@ -843,6 +878,7 @@ void store_member_destroy(store_member_t **self_p)
     for (size_t i = 0; i < self->inbox_n; i++) free(self->inbox[i]);
     free(self->inbox);
     free(self->snap_msg);
+    free(self->early);
     raft_destroy(&self->raft);
     sm_env_close(self);
     store_log_destroy(&self->log);

@@ -32,8 +32,8 @@ typedef struct {
     size_t quota_bytes; /* writes other than deletes are refused past this use (default 2 GiB) */
     store_kv_limits_t limits;
     uint32_t election_ticks, heartbeat_ticks; /* defaults 10 and 1 (ticks are the caller's) */
-    uint64_t snapshot_entries; /* applied entries between snapshots (default 10000) */
-    uint64_t catchup_entries;  /* entries kept in the log behind a snapshot (default 5000) */
+    uint64_t snapshot_entries; /* applied entries between snapshots (default 100000) */
+    uint64_t catchup_entries;  /* entries kept in the log behind a snapshot (default 10000) */
     size_t pending_max;        /* proposals and reads waiting at once (default 20000) */
     uint64_t seed;
 } store_member_config_t;

@@ -94,6 +94,8 @@ struct store_member_t {
     bool busy;         /* a ready is out (with the worker, or waiting to be retried) */
     uint64_t retry_at; /* a failed job goes again at this tick (0: not failed) */
     raft_ready_t rd;
+    bool *early; /* which of rd's messages went before the write */
+    size_t early_n, early_cap;
     store_batch_t batch;
     int job_rc;
     uint64_t job_us; /* how long the last job took */

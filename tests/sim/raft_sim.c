@@ -412,6 +412,13 @@ static void s_check_logs(s_sim_t *s)
 
 static void s_send_msg(s_sim_t *s, const raft_msg_t *m);
 static void s_node_ready(s_sim_t *s, s_node_t *n);
+
+/* The messages the store sends before its write (store_member.c, s_send_early). */
+static bool s_early(const raft_ready_t *rd, const raft_msg_t *m)
+{
+    return rd->role == RAFT_LEADER && (m->type == RAFT_MSG_APP || m->type == RAFT_MSG_HEARTBEAT);
+}
+
 static void s_reply(s_sim_t *s, int node, const s_crep_t *r);
 
 static void s_node_start(s_sim_t *s, s_node_t *n)
@@ -549,7 +556,8 @@ static void s_node_fsync(s_sim_t *s, s_node_t *n)
     n->hard = rd->hard;
     for (size_t i = 0; i < rd->committed_n && !s->failed; i++) s_apply(s, n, &rd->committed[i]);
     s_node_snapshot(n);
-    for (size_t i = 0; i < rd->msgs_n; i++) s_send_msg(s, &rd->msgs[i]);
+    for (size_t i = 0; i < rd->msgs_n; i++)
+        if (!s_early(rd, &rd->msgs[i])) s_send_msg(s, &rd->msgs[i]);
     for (size_t i = 0; i < rd->reads_n; i++)
         for (size_t k = 0; k < n->reads_n; k++)
             if (n->reads[k].ctx == rd->reads[i].context) {
@@ -605,6 +613,9 @@ static void s_node_ready(s_sim_t *s, s_node_t *n)
 {
     if (!n->up || n->busy || !raft_has_ready(n->raft)) return;
     raft_ready(n->raft, &n->rd);
+    /* As the store does: a leader's appends and heartbeats leave before its disk write. */
+    for (size_t i = 0; i < n->rd.msgs_n; i++)
+        if (s_early(&n->rd, &n->rd.msgs[i])) s_send_msg(s, &n->rd.msgs[i]);
     if (s->o.verbose >= 2)
         s_trace(s, "node %d ready msgs %zu entries %zu committed %zu sync %d", n->id, n->rd.msgs_n,
                 n->rd.entries_n, n->rd.committed_n, n->rd.must_sync);

@@ -1,6 +1,7 @@
 /* raft_sim: a deterministic simulation of a Raft cluster: the real core (services/store/raft.c)
  * on simulated nodes, network, clocks and disks, driven entirely by one seed. Nodes persist,
- * then send, then apply, then advance, as the store does; a crash loses what was not synced.
+ * then send, then apply, then advance, as the store does (a leader's appends and heartbeats leave
+ * before its write, as the store sends them); a crash loses what was not synced.
  * The network drops, delays, duplicates, reorders and partitions; nodes crash and restart;
  * members are added, promoted, removed; leadership is transferred. Clients put, get,
  * compare-and-set and delete through the leader (linearizable reads by ReadIndex), retrying with
