@@ -4,22 +4,32 @@
  *
  * Layout. Integers are big-endian, so LMDB's byte order is numeric order.
  *   kv.keys  key:   user key, 0x00, revision (7 bytes)             at most 503 + 8 = 511 bytes
- *            value: flags (1 byte, 0x01 = tombstone); a live version goes on with
- *                   create_revision (8), version (8), then the value bytes
+ *            value: flags (1 byte, 0x01 = tombstone), sub (2); a live version goes on with
+ *                   create_revision (8), version (8)
  *     User keys hold no NUL (they are C strings), so the 0x00 sorts all versions of a key before
  *     any longer key it prefixes: the database is ordered by user key, then revision, and the
  *     latest version at or below R is the entry before (key, R + 1). mod_revision is the
- *     revision in the key. A tombstone's record is the single flags byte.
+ *     revision in the key; (mod_revision, sub) names the version's kv.revs record, which holds
+ *     its value. A tombstone's record is the flags byte and the sub.
  *   kv.revs  key:   revision (8), sub (2: the change's place within its revision)
- *            value: the user key
- *   kv.meta  "v" -> format (8) = 1, "r" -> current revision (8), "c" -> compacted revision (8),
+ *            value: the user key's length (2), the user key, then a live version's value bytes
+ *                   (a tombstone's record ends with the key)
+ *   kv.meta  "v" -> format (8) = 2, "r" -> current revision (8), "c" -> compacted revision (8),
+ *            "p" -> where compaction resumes: a kv.revs key (10),
  *            "g" + group -> the last revision that changed a key of that group (8)
+ *   Every version has exactly one record in each of kv.keys and kv.revs; both are written and
+ *   deleted together. Values live in kv.revs, as in etcd, because writes append there in
+ *   revision order and fill its pages one after another, while kv.keys takes writes at random
+ *   keys: with the values out, a leaf of kv.keys holds dozens of versions instead of a few, so a
+ *   batch of writes dirties (and splits) far fewer of its pages.
  *
- * Compaction to C walks kv.revs from its first entry up to C. For each change (key, r) it
- * deletes the key's versions below r (at most the one an earlier compaction kept), then (key, r)
- * itself if it is a tombstone, then the history entry. What is left of a key at or below C is
- * its latest version there, unless that was a delete. Since history entries are removed as they
- * are processed, the first entry of kv.revs is where the work resumes: no cursor to save. */
+ * Compaction to C walks kv.revs in order from "p" up to C. For each change (key, r, sub) it
+ * deletes the key's versions below r (at most the one an earlier step kept), then (key, r)
+ * itself if it is a tombstone, each with its kv.revs record; a live (key, r) keeps its record,
+ * which holds its value. "p" then moves past (r, sub), written in the same LMDB txn as the
+ * deletes, so a crash neither loses nor repeats a step. What is left of a key at or below C is
+ * its latest version there, unless that was a delete, and the records before "p" are exactly
+ * those versions' records. Events are read only above C, so these are never replayed. */
 #include "store_kv.h"
 #include "bus_codec.h"
 #include "bus_err.h"
@@ -34,20 +44,24 @@
 #define S_SUFFIX   8 /* 0x00 and the 7-byte revision after a user key */
 #define S_VKEY_MAX (STORE_KV_KEY_MAX + S_SUFFIX)
 #define S_REVKEY   10 /* revision and sub in kv.revs */
-#define S_LIVE_HDR 17 /* flags, create_revision, version */
+#define S_TOMB_LEN 3  /* a tombstone's kv.keys record: flags, sub */
+#define S_LIVE_LEN 19 /* a live version's: flags, sub, create_revision, version */
+#define S_HIST_HDR 2  /* the key's length, before the key in a kv.revs record */
 #define S_TOMB     0x01u
-#define S_FORMAT   1
-#define S_META_N   3 /* "v", "r", "c": the meta entries that are not groups */
+#define S_FORMAT   2
+#define S_META_N   4 /* "v", "r", "c", "p": the meta entries that are not groups */
 
 struct store_kv_space_t {
     MDB_dbi keys, revs, meta;
     store_kv_limits_t limits;
 };
 
-/* One version of a key as read from kv.keys. value points into LMDB: valid until the txn writes
- * or ends. A missing key and a tombstone both read as not live (mod tells them apart). */
+/* One version of a key as read from kv.keys. value is NULL until s_value reads it from kv.revs;
+ * then it points into LMDB: valid until the txn writes or ends. A missing key and a tombstone
+ * both read as not live (mod tells them apart). */
 typedef struct {
     bool live;
+    uint16_t sub;
     uint64_t create, mod, version;
     const uint8_t *value;
     size_t value_len;
@@ -137,17 +151,56 @@ static bool s_vkey_is(const MDB_val *k, const void *key, size_t len)
     return s_vkey_split(k, &klen, &rev) && klen == len && memcmp(k->mv_data, key, len) == 0;
 }
 
+/* Decodes a kv.keys record (all but the value, which is in kv.revs); false when malformed. */
 static bool s_rec_decode(const MDB_val *d, uint64_t mod, s_ver_t *v)
 {
     const uint8_t *p = d->mv_data;
     *v = (s_ver_t){.mod = mod};
-    if (d->mv_size == 1 && p[0] == S_TOMB) return true;
-    if (d->mv_size < S_LIVE_HDR || p[0] != 0) return false;
+    if (d->mv_size == S_TOMB_LEN && p[0] == S_TOMB) {
+        v->sub = (uint16_t)s_get_be(p + 1, 2);
+        return true;
+    }
+    if (d->mv_size != S_LIVE_LEN || p[0] != 0) return false;
     v->live = true;
-    v->create = s_get_be(p + 1, 8);
-    v->version = s_get_be(p + 9, 8);
-    v->value = p + S_LIVE_HDR;
-    v->value_len = d->mv_size - S_LIVE_HDR;
+    v->sub = (uint16_t)s_get_be(p + 1, 2);
+    v->create = s_get_be(p + 3, 8);
+    v->version = s_get_be(p + 11, 8);
+    return true;
+}
+
+/* The kv.revs key of (rev, sub) in out (S_REVKEY bytes). */
+static void s_revkey(uint8_t *out, uint64_t rev, uint16_t sub)
+{
+    s_put_be(out, rev, 8);
+    s_put_be(out + 8, sub, 2);
+}
+
+/* The smallest kv.revs key above k: k + 1 (revisions stay far below 2^64, so no overflow). */
+static void s_revkey_next(uint8_t *k)
+{
+    for (int i = S_REVKEY - 1; i >= 0; i--)
+        if (++k[i] != 0) return;
+}
+
+/* A kv.revs record taken apart. key and value point into LMDB (see s_ver_t). */
+typedef struct {
+    const char *key;
+    size_t key_len;
+    const uint8_t *value;
+    size_t value_len;
+} s_hist_t;
+
+/* Splits a kv.revs record into the user key and the value bytes; false when malformed. */
+static bool s_hist_decode(const MDB_val *d, s_hist_t *h)
+{
+    const uint8_t *p = d->mv_data;
+    if (d->mv_size < S_HIST_HDR) return false;
+    h->key_len = s_get_be(p, S_HIST_HDR);
+    if (!h->key_len || h->key_len > STORE_KV_KEY_MAX || d->mv_size < S_HIST_HDR + h->key_len)
+        return false;
+    h->key = (const char *)p + S_HIST_HDR;
+    h->value = p + S_HIST_HDR + h->key_len;
+    h->value_len = d->mv_size - S_HIST_HDR - h->key_len;
     return true;
 }
 
@@ -184,6 +237,29 @@ static int s_latest(MDB_cursor *c, const char *key, size_t len, uint64_t rev, s_
     return s_rec_decode(&d, krev, v) ? 0 : MDB_CORRUPTED;
 }
 
+/* Checks that a kv.revs record is the one of a version of key: a tombstone's holds no value. */
+static bool s_hist_is(const s_hist_t *h, const char *key, size_t len, bool live)
+{
+    return h->key_len == len && memcmp(h->key, key, len) == 0 && (live || !h->value_len);
+}
+
+/* Reads the value of version v of key (when live) out of its kv.revs record. Returns 0 or an
+ * LMDB code (MDB_CORRUPTED when the record is missing or names another key). */
+static int s_value(store_kv_space_t *self, MDB_txn *txn, const char *key, size_t len, s_ver_t *v)
+{
+    if (!v->live) return 0;
+    uint8_t rb[S_REVKEY];
+    s_revkey(rb, v->mod, v->sub);
+    MDB_val k = {S_REVKEY, rb}, d;
+    int rc = mdb_get(txn, self->revs, &k, &d);
+    if (rc) return rc == MDB_NOTFOUND ? MDB_CORRUPTED : rc; /* a version whose value is lost */
+    s_hist_t h;
+    if (!s_hist_decode(&d, &h) || !s_hist_is(&h, key, len, true)) return MDB_CORRUPTED;
+    v->value = h.value;
+    v->value_len = h.value_len;
+    return 0;
+}
+
 static int s_meta_get(store_kv_space_t *self, MDB_txn *txn, const void *name, size_t len,
                       uint64_t *out)
 {
@@ -203,6 +279,23 @@ static int s_meta_put(store_kv_space_t *self, MDB_txn *txn, const void *name, si
     uint8_t b[8];
     s_put_be(b, value, 8);
     MDB_val k = {len, (void *)name}, d = {8, b};
+    return mdb_put(txn, self->meta, &k, &d, 0);
+}
+
+/* Where compaction resumes: the kv.revs key of the first change it has not processed. */
+static int s_resume_get(store_kv_space_t *self, MDB_txn *txn, uint8_t out[S_REVKEY])
+{
+    MDB_val k = {1, "p"}, d;
+    int rc = mdb_get(txn, self->meta, &k, &d);
+    if (rc) return rc == MDB_NOTFOUND ? MDB_CORRUPTED : rc; /* written when the store was made */
+    if (d.mv_size != S_REVKEY) return MDB_CORRUPTED;
+    memcpy(out, d.mv_data, S_REVKEY);
+    return 0;
+}
+
+static int s_resume_put(store_kv_space_t *self, MDB_txn *txn, const uint8_t pos[S_REVKEY])
+{
+    MDB_val k = {1, "p"}, d = {S_REVKEY, (void *)pos};
     return mdb_put(txn, self->meta, &k, &d, 0);
 }
 
@@ -281,6 +374,8 @@ static int s_open_dbs(store_kv_space_t *self, MDB_txn *txn, char *err, size_t er
     if (!rc) rc = s_meta_put(self, txn, "v", 1, S_FORMAT);
     if (!rc) rc = s_meta_put(self, txn, "r", 1, 1);
     if (!rc) rc = s_meta_put(self, txn, "c", 1, 0);
+    uint8_t start[S_REVKEY] = {0};
+    if (!rc) rc = s_resume_put(self, txn, start);
     return rc ? s_mdb_fail(err, errlen, rc, "initialize", "meta") : 0;
 }
 
@@ -451,6 +546,7 @@ static int s_plan_op(s_apply_t *a, const store_op_t *op, store_op_result_t *resu
     bool put = op->type == STORE_OP_TYPE_PUT;
     const char *what = put ? "put" : "delete";
     int rc = s_latest(c, op->key, strlen(op->key), STORE_KV_REVISION_MAX, was, NULL);
+    if (!rc) rc = s_value(a->self, a->txn, op->key, strlen(op->key), was); /* for prev */
     if (rc) return s_mdb_fail(a->err, a->errlen, rc, what, op->key);
     if (!put && !was->live) return 0;
     store_kv_t *prev = was->live ? s_kv_new(a->arena, op->key, was, true) : NULL;
@@ -508,28 +604,32 @@ static int s_plan(s_apply_t *a, const codec_list_t *ops, store_txn_reply_t *repl
     return rc;
 }
 
-/* Writes version rev of the key (a put's value, or a tombstone) and its history entry. */
+/* Writes version rev of the key (a put or a tombstone): its kv.keys record, then its kv.revs
+ * record with the value, appended since revisions only grow. */
 static int s_write(s_apply_t *a, const store_op_t *op, const s_ver_t *was, uint16_t sub)
 {
     bool put = op->type == STORE_OP_TYPE_PUT;
-    size_t len = strlen(op->key);
-    uint8_t kb[S_VKEY_MAX];
-    MDB_val k = {s_vkey(kb, op->key, len, a->rev), kb};
-    MDB_val d = {put ? S_LIVE_HDR + op->value.len : 1, NULL};
-    int rc = mdb_put(a->txn, a->self->keys, &k, &d, MDB_RESERVE);
-    if (rc) return rc;
-    uint8_t *p = d.mv_data;
-    p[0] = put ? 0 : S_TOMB;
+    size_t len = strlen(op->key), value_len = put ? op->value.len : 0;
+    uint8_t kb[S_VKEY_MAX], rec[S_LIVE_LEN];
+    rec[0] = put ? 0 : S_TOMB;
+    s_put_be(rec + 1, sub, 2);
     if (put) {
-        s_put_be(p + 1, was->live ? was->create : a->rev, 8);
-        s_put_be(p + 9, was->live ? was->version + 1 : 1, 8);
-        if (op->value.len) memcpy(p + S_LIVE_HDR, op->value.data, op->value.len);
+        s_put_be(rec + 3, was->live ? was->create : a->rev, 8);
+        s_put_be(rec + 11, was->live ? was->version + 1 : 1, 8);
     }
+    MDB_val k = {s_vkey(kb, op->key, len, a->rev), kb};
+    MDB_val d = {put ? S_LIVE_LEN : S_TOMB_LEN, rec};
+    int rc = mdb_put(a->txn, a->self->keys, &k, &d, 0);
+    if (rc) return rc;
     uint8_t rb[S_REVKEY];
-    s_put_be(rb, a->rev, 8);
-    s_put_be(rb + 8, sub, 2);
-    MDB_val rk = {S_REVKEY, rb}, rd = {len, op->key};
-    return mdb_put(a->txn, a->self->revs, &rk, &rd, MDB_APPEND);
+    s_revkey(rb, a->rev, sub);
+    MDB_val rk = {S_REVKEY, rb}, rd = {S_HIST_HDR + len + value_len, NULL};
+    if ((rc = mdb_put(a->txn, a->self->revs, &rk, &rd, MDB_APPEND | MDB_RESERVE))) return rc;
+    uint8_t *p = rd.mv_data;
+    s_put_be(p, len, S_HIST_HDR);
+    memcpy(p + S_HIST_HDR, op->key, len);
+    if (value_len) memcpy(p + S_HIST_HDR + len, op->value.data, value_len);
+    return 0;
 }
 
 /* Writes the planned changes, the groups' last revision and the store's revision. */
@@ -720,9 +820,9 @@ static void s_page_add(s_page_t *p, bus_arena_t *arena, const s_walk_t *w, const
 }
 
 /* Walks the span from its start (after the continue key when there is one), filling the page,
- * then counting the rest within count_scan_max keys. */
-static int s_range_walk(store_kv_space_t *self, MDB_cursor *c, uint64_t rev, const s_span_t *span,
-                        const char *after, bus_arena_t *arena, s_page_t *page)
+ * then counting the rest within count_scan_max keys. Only the page's values are read. */
+static int s_range_walk(store_kv_space_t *self, MDB_txn *txn, MDB_cursor *c, uint64_t rev,
+                        const s_span_t *span, const char *after, bus_arena_t *arena, s_page_t *page)
 {
     uint8_t pos[STORE_KV_KEY_MAX + 1];
     size_t pos_len = span->key_len, after_len = strlen(after);
@@ -745,10 +845,12 @@ static int s_range_walk(store_kv_space_t *self, MDB_cursor *c, uint64_t rev, con
         if (page->full && ++past > self->limits.count_scan_max) return 0;
         if (!v.live) continue;
         page->count++;
-        if (page->full)
+        if (page->full) {
             page->more = true;
-        else
-            s_page_add(page, arena, &w, &v);
+            continue;
+        }
+        if (!page->keys_only && (rc = s_value(self, txn, w.key, w.key_len, &v))) return rc;
+        s_page_add(page, arena, &w, &v);
         if (page->oom) return 0;
     }
 }
@@ -771,7 +873,7 @@ int store_kv_range(store_kv_space_t *self, MDB_txn *rtxn, const store_range_requ
     MDB_cursor *c;
     if ((rc = mdb_cursor_open(rtxn, self->keys, &c)))
         return s_mdb_fail(err, errlen, rc, "open cursor", "kv.keys");
-    rc = s_range_walk(self, c, rev, &span, req->after ? req->after : "", arena, &page);
+    rc = s_range_walk(self, rtxn, c, rev, &span, req->after ? req->after : "", arena, &page);
     mdb_cursor_close(c);
     bool ok = !page.oom;
     reply->kvs.v = s_to_arena(arena, page.v, page.n, sizeof *page.v, &ok);
@@ -795,17 +897,23 @@ typedef struct {
     bool more;
 } s_feed_t;
 
-/* The version written at rev and, when asked, the one before it (p->live false when none). */
-static int s_event_vers(store_kv_space_t *self, MDB_txn *txn, MDB_cursor *kc, const char *key,
-                        size_t len, uint64_t rev, bool prev_kv, s_ver_t *v, s_ver_t *p)
+/* The version written at (rev, sub), whose kv.revs record is h, and, when asked, the one before
+ * it (p->live false when none). */
+static int s_event_vers(store_kv_space_t *self, MDB_txn *txn, MDB_cursor *kc, const s_hist_t *h,
+                        uint64_t rev, uint16_t sub, bool prev_kv, s_ver_t *v, s_ver_t *p)
 {
     uint8_t buf[S_VKEY_MAX];
-    MDB_val k = {s_vkey(buf, key, len, rev), buf}, d;
+    MDB_val k = {s_vkey(buf, h->key, h->key_len, rev), buf}, d;
     int rc = mdb_get(txn, self->keys, &k, &d);
     if (rc) return rc == MDB_NOTFOUND ? MDB_CORRUPTED : rc; /* history names a lost version */
-    if (!s_rec_decode(&d, rev, v)) return MDB_CORRUPTED;
+    if (!s_rec_decode(&d, rev, v) || v->sub != sub || (!v->live && h->value_len))
+        return MDB_CORRUPTED;
+    v->value = h->value;
+    v->value_len = h->value_len;
     *p = (s_ver_t){0};
-    return prev_kv ? s_latest(kc, key, len, rev - 1, p, NULL) : 0;
+    if (!prev_kv) return 0;
+    rc = s_latest(kc, h->key, h->key_len, rev - 1, p, NULL);
+    return rc ? rc : s_value(self, txn, h->key, h->key_len, p);
 }
 
 static bool s_feed_add(s_feed_t *f, bus_arena_t *arena, const char *key, size_t len, uint64_t rev,
@@ -824,7 +932,9 @@ static bool s_feed_add(s_feed_t *f, bus_arena_t *arena, const char *key, size_t 
     return true;
 }
 
-/* Collects the events under prefix from revision from on. Returns 0, an LMDB code, or
+/* Collects the events under prefix from revision from on. from is above the compacted revision
+ * (or nothing was ever compacted), so the walk never meets the records that compaction keeps at
+ * or below it for their values: those are not events any more. Returns 0, an LMDB code, or
  * BUS_ETOOBIG when the arena runs out. */
 static int s_events_walk(store_kv_space_t *self, MDB_txn *txn, MDB_cursor *hc, MDB_cursor *kc,
                          const store_watch_request_t *req, uint64_t from, bus_arena_t *arena,
@@ -832,27 +942,24 @@ static int s_events_walk(store_kv_space_t *self, MDB_txn *txn, MDB_cursor *hc, M
 {
     const char *prefix = req->prefix ? req->prefix : "";
     size_t plen = strlen(prefix);
-    uint8_t rb[S_REVKEY] = {0};
-    s_put_be(rb, from, 8);
+    uint8_t rb[S_REVKEY];
+    s_revkey(rb, from, 0);
     MDB_val k = {S_REVKEY, rb}, d;
     int rc = mdb_cursor_get(hc, &k, &d, MDB_SET_RANGE);
     for (; rc == 0; rc = mdb_cursor_get(hc, &k, &d, MDB_NEXT)) {
-        if (k.mv_size != S_REVKEY || !d.mv_size || d.mv_size > STORE_KV_KEY_MAX)
-            return MDB_CORRUPTED;
-        if (d.mv_size < plen || memcmp(d.mv_data, prefix, plen) != 0) continue;
+        s_hist_t h;
+        if (k.mv_size != S_REVKEY || !s_hist_decode(&d, &h)) return MDB_CORRUPTED;
+        if (h.key_len < plen || memcmp(h.key, prefix, plen) != 0) continue;
         uint64_t rev = s_get_be(k.mv_data, 8);
-        char key[STORE_KV_KEY_MAX + 1];
-        size_t len = d.mv_size;
-        memcpy(key, d.mv_data, len);
-        key[len] = 0;
+        uint16_t sub = (uint16_t)s_get_be((const uint8_t *)k.mv_data + 8, 2);
         s_ver_t v, p;
-        if ((rc = s_event_vers(self, txn, kc, key, len, rev, req->prev_kv, &v, &p))) return rc;
-        size_t need = len + v.value_len + p.value_len;
+        if ((rc = s_event_vers(self, txn, kc, &h, rev, sub, req->prev_kv, &v, &p))) return rc;
+        size_t need = h.key_len + v.value_len + p.value_len;
         if (f->n && rev != f->last_rev && (f->n >= f->max || f->bytes + need > f->bytes_max)) {
             f->more = true; /* cut between revisions only: the reader goes on from rev */
             return 0;
         }
-        if (!s_feed_add(f, arena, key, len, rev, &v, &p)) return BUS_ETOOBIG;
+        if (!s_feed_add(f, arena, h.key, h.key_len, rev, &v, &p)) return BUS_ETOOBIG;
     }
     return rc == MDB_NOTFOUND ? 0 : rc;
 }
@@ -892,10 +999,30 @@ int store_kv_events(store_kv_space_t *self, MDB_txn *rtxn, const store_watch_req
 
 /* --- compaction ---------------------------------------------------------------------------- */
 
-/* One history entry (key, rev) at or below the compaction's revision: deletes the key's
- * versions below rev (at most the one an earlier compaction kept), then (key, rev) itself if it
- * is a tombstone. */
-static int s_compact_one(MDB_cursor *kc, const char *key, size_t len, uint64_t rev)
+/* Deletes kc's current entry, version rev of key with record d, and its kv.revs record, found
+ * with hc and checked to be that version's before it goes. */
+static int s_drop(MDB_cursor *hc, MDB_cursor *kc, const char *key, size_t len, uint64_t rev,
+                  const MDB_val *d)
+{
+    s_ver_t v;
+    if (!s_rec_decode(d, rev, &v)) return MDB_CORRUPTED;
+    uint8_t rb[S_REVKEY];
+    s_revkey(rb, rev, v.sub);
+    MDB_val rk = {S_REVKEY, rb}, rd;
+    int rc = mdb_cursor_get(hc, &rk, &rd, MDB_SET_KEY);
+    if (rc) return rc == MDB_NOTFOUND ? MDB_CORRUPTED : rc;
+    s_hist_t h;
+    if (!s_hist_decode(&rd, &h) || !s_hist_is(&h, key, len, v.live)) return MDB_CORRUPTED;
+    if ((rc = mdb_cursor_del(hc, 0))) return rc;
+    return mdb_cursor_del(kc, 0);
+}
+
+/* One change (key, rev, sub) at or below the compaction's revision: deletes the key's versions
+ * below rev (at most the one an earlier step kept), then (key, rev) itself if it is a tombstone,
+ * each with its kv.revs record. A live (key, rev) stays, record and all: it may be the version
+ * that reads at the compacted revision find. Moves hc. */
+static int s_compact_one(MDB_cursor *hc, MDB_cursor *kc, const char *key, size_t len, uint64_t rev,
+                         uint16_t sub)
 {
     uint8_t buf[S_VKEY_MAX];
     size_t blen = s_vkey(buf, key, len, rev);
@@ -906,38 +1033,50 @@ static int s_compact_one(MDB_cursor *kc, const char *key, size_t len, uint64_t r
         if (rc) return rc == MDB_NOTFOUND ? MDB_CORRUPTED : rc;
         rc = mdb_cursor_get(kc, &k, &d, MDB_PREV);
         if (rc == MDB_NOTFOUND || (!rc && !s_vkey_is(&k, key, len))) break;
-        if (rc || (rc = mdb_cursor_del(kc, 0))) return rc;
+        size_t klen;
+        uint64_t krev;
+        if (!rc && !s_vkey_split(&k, &klen, &krev)) rc = MDB_CORRUPTED;
+        if (rc || (rc = s_drop(hc, kc, key, len, krev, &d))) return rc;
     }
     k = (MDB_val){blen, buf};
     int rc = mdb_cursor_get(kc, &k, &d, MDB_SET_KEY);
-    if (rc) return rc;
+    if (rc) return rc == MDB_NOTFOUND ? MDB_CORRUPTED : rc;
     s_ver_t v;
-    if (!s_rec_decode(&d, rev, &v)) return MDB_CORRUPTED;
-    return v.live ? 0 : mdb_cursor_del(kc, 0);
+    if (!s_rec_decode(&d, rev, &v) || v.sub != sub) return MDB_CORRUPTED;
+    return v.live ? 0 : s_drop(hc, kc, key, len, rev, &d);
 }
 
-/* Processes at most max_steps history entries at or below target, oldest first. */
+/* Processes at most max_steps changes at or below target, in kv.revs order from the resume
+ * point, then records where the next call resumes (in txn, with the deletes). */
 static int s_compact_steps(store_kv_space_t *self, MDB_txn *txn, MDB_cursor *hc, MDB_cursor *kc,
                            uint64_t target, size_t max_steps, bool *done)
 {
-    for (size_t i = 0;; i++) {
-        MDB_val k, d;
-        int rc = mdb_cursor_get(hc, &k, &d, MDB_FIRST);
-        if (rc == MDB_NOTFOUND) *done = true;
-        if (rc) return rc == MDB_NOTFOUND ? 0 : rc;
-        if (k.mv_size != S_REVKEY || !d.mv_size || d.mv_size > STORE_KV_KEY_MAX)
-            return MDB_CORRUPTED;
-        if (s_get_be(k.mv_data, 8) > target) *done = true;
-        if (*done || i == max_steps) return 0;
-        uint8_t rk[S_REVKEY];
+    uint8_t pos[S_REVKEY];
+    int rc = s_resume_get(self, txn, pos);
+    size_t steps = 0;
+    while (!rc) {
+        MDB_val k = {S_REVKEY, pos}, d;
+        s_hist_t h;
+        rc = mdb_cursor_get(hc, &k, &d, MDB_SET_RANGE);
+        if (rc == MDB_NOTFOUND) {
+            *done = true;
+            rc = 0;
+            break;
+        }
+        if (!rc && (k.mv_size != S_REVKEY || !s_hist_decode(&d, &h))) rc = MDB_CORRUPTED;
+        if (!rc && s_get_be(k.mv_data, 8) > target) *done = true;
+        if (rc || *done || steps == max_steps) break;
         char key[STORE_KV_KEY_MAX];
-        size_t len = d.mv_size;
-        memcpy(rk, k.mv_data, S_REVKEY);
-        memcpy(key, d.mv_data, len);
-        if ((rc = s_compact_one(kc, key, len, s_get_be(rk, 8)))) return rc;
-        k = (MDB_val){S_REVKEY, rk};
-        if ((rc = mdb_del(txn, self->revs, &k, NULL))) return rc;
+        size_t len = h.key_len;
+        memcpy(key, h.key, len); /* the deletes move LMDB's pages under h */
+        memcpy(pos, k.mv_data, S_REVKEY);
+        uint16_t sub = (uint16_t)s_get_be(pos + 8, 2);
+        rc = s_compact_one(hc, kc, key, len, s_get_be(pos, 8), sub); /* hc is sought again */
+        s_revkey_next(pos);
+        steps++;
     }
+    if (!rc && steps) rc = s_resume_put(self, txn, pos);
+    return rc;
 }
 
 int store_kv_compact(store_kv_space_t *self, MDB_txn *wtxn, uint64_t revision, size_t max_steps,
@@ -974,7 +1113,9 @@ static void s_hash_u64(crypto_generichash_state *st, uint64_t v)
     crypto_generichash_update(st, b, 8);
 }
 
-static int s_digest_keys(MDB_cursor *c, uint64_t rev, crypto_generichash_state *st)
+/* Every live key at rev, each with its value read from kv.revs. */
+static int s_digest_keys(store_kv_space_t *self, MDB_txn *txn, MDB_cursor *c, uint64_t rev,
+                         crypto_generichash_state *st)
 {
     s_walk_t w;
     s_walk_init(&w, c, rev, "", 0);
@@ -983,6 +1124,7 @@ static int s_digest_keys(MDB_cursor *c, uint64_t rev, crypto_generichash_state *
         int rc = s_walk_step(&w, &v);
         if (rc || w.done) return rc;
         if (!v.live) continue;
+        if ((rc = s_value(self, txn, w.key, w.key_len, &v))) return rc;
         s_hash_u64(st, w.key_len);
         crypto_generichash_update(st, (const uint8_t *)w.key, w.key_len);
         s_hash_u64(st, v.create);
@@ -1013,12 +1155,14 @@ int store_kv_digest(store_kv_space_t *self, MDB_txn *txn, uint8_t out[32], char 
     if (rc) return rc;
     crypto_generichash_state st;
     crypto_generichash_init(&st, NULL, 0, 32);
+    /* The logical content only: not the disk format (so the tag stays at 1 across formats),
+     * nor how far compaction has got ("p", and the versions it has yet to delete). */
     crypto_generichash_update(&st, (const uint8_t *)"kubus.store_kv.1", 16);
     s_hash_u64(&st, cur);
     s_hash_u64(&st, compacted);
     MDB_cursor *c;
     if (!(rc = mdb_cursor_open(txn, self->keys, &c))) {
-        rc = s_digest_keys(c, cur, &st);
+        rc = s_digest_keys(self, txn, c, cur, &st);
         mdb_cursor_close(c);
     }
     if (!rc && !(rc = mdb_cursor_open(txn, self->meta, &c))) {
@@ -1037,10 +1181,13 @@ int store_kv_stats(store_kv_space_t *self, MDB_txn *txn, store_kv_stats_t *out, 
     if (rc) return rc;
     MDB_stat ks, hs, ms;
     MDB_cursor *c = NULL;
-    MDB_val k, d;
+    uint8_t pos[S_REVKEY];
+    MDB_val k = {S_REVKEY, pos}, d;
     if (!(rc = mdb_stat(txn, self->keys, &ks)) && !(rc = mdb_stat(txn, self->revs, &hs)) &&
-        !(rc = mdb_stat(txn, self->meta, &ms)) && !(rc = mdb_cursor_open(txn, self->revs, &c))) {
-        rc = mdb_cursor_get(c, &k, &d, MDB_FIRST);
+        !(rc = mdb_stat(txn, self->meta, &ms)) && !(rc = s_resume_get(self, txn, pos)) &&
+        !(rc = mdb_cursor_open(txn, self->revs, &c))) {
+        /* Work is left when the first change compaction has not processed is at or below C. */
+        rc = mdb_cursor_get(c, &k, &d, MDB_SET_RANGE);
         out->compacting = !rc && k.mv_size == S_REVKEY && s_get_be(k.mv_data, 8) <= out->compacted;
         rc = rc == MDB_NOTFOUND ? 0 : rc;
     }

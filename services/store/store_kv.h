@@ -29,9 +29,9 @@
 #include <stdint.h>
 
 /* Named databases used (size mdb_env_set_maxdbs for at least this many of ours):
- *   "kv.keys"  every version of every key, by key then revision
- *   "kv.revs"  the history: which key changed at which revision
- *   "kv.meta"  current and compacted revision, last revision per group
+ *   "kv.keys"  every version of every key, by key then revision (without its value)
+ *   "kv.revs"  the history and the values: each version's key and value, by revision
+ *   "kv.meta"  current and compacted revision, compaction's progress, last revision per group
  * The encodings are described at the top of store_kv.c. */
 #define STORE_KV_DBS 3
 
@@ -69,9 +69,9 @@ typedef struct {
     uint64_t revision;
     uint64_t compacted;
     size_t versions; /* entries in kv.keys: versions and tombstones */
-    size_t history;  /* entries in kv.revs */
+    size_t history;  /* entries in kv.revs: one per version, so always equal to versions */
     size_t groups;   /* groups with a recorded last revision */
-    bool compacting; /* history below the compacted revision is still being removed */
+    bool compacting; /* history at or below the compacted revision is still to be processed */
 } store_kv_stats_t;
 
 /* Opens (creating when absent) the databases inside txn, a write transaction, and initializes
@@ -142,12 +142,13 @@ int store_kv_events(store_kv_space_t *self, MDB_txn *rtxn, const store_watch_req
                     bus_arena_t *arena, store_watch_reply_t *reply, char *err, size_t errlen);
 
 /* Compacts to revision: forgets every version below it except, for each key, the latest at or
- * below it (unless that is a delete), and the history up to it. Reads below revision answer
- * BUS_EGONE from the first call on; the work itself is incremental: each call removes at most
- * max_steps history entries (each a handful of LMDB operations) and sets *done when nothing is
- * left. Call again, in new transactions, with the same revision (or 0: go on with the recorded
- * one) until done. A revision at or below the recorded one just goes on. Errors: BUS_EINVALID
- * for a revision above the current one; LMDB errors (abort wtxn). */
+ * below it (unless that is a delete), and the history up to it (watches no longer see those kept
+ * versions as events). Reads below revision answer BUS_EGONE from the first call on; the work
+ * itself is incremental: each call processes at most max_steps history entries (each a handful of
+ * LMDB operations), records its progress in wtxn, and sets *done when nothing is left. Call again,
+ * in new transactions, with the same revision (or 0: go on with the recorded one) until done. A
+ * revision at or below the recorded one just goes on. Errors: BUS_EINVALID for a revision above the
+ * current one; LMDB errors (abort wtxn). */
 int store_kv_compact(store_kv_space_t *self, MDB_txn *wtxn, uint64_t revision, size_t max_steps,
                      bool *done, char *err, size_t errlen);
 
