@@ -1,11 +1,14 @@
 /* kubus-store: a member of the store.
  *     kubus-store --dir DIR --name NAME [--data PATH] [--initial NAME,NAME,...] [--cluster-id HEX]
  *                 [--tick-ms MS] [--election-ticks N] [--map-bytes N] [--quota-bytes N]
- *                 [--snapshot-entries N] [--catchup-entries N] [--log-level LEVEL]
+ *                 [--snapshot-entries N] [--catchup-entries N] [--compact-interval SECONDS]
+ *                 [--log-level LEVEL]
  * Runs as the certificate NAME (role store) with its data in PATH (default DIR/data/NAME). The
  * first start of the first members names them all with --initial; a member added later starts
  * without it and waits to be added (`kubus store member add NAME`). The cluster id comes from
- * --cluster-id or cluster.json's store.cluster_id; data of another cluster is refused. */
+ * --cluster-id or cluster.json's store.cluster_id; data of another cluster is refused. As leader
+ * it compacts the history every --compact-interval seconds (default 300, as kube-apiserver
+ * compacts etcd; 0: only when asked) to the revision of the interval before. */
 #include "bus_config.h"
 #include "bus_err.h"
 #include "bus_log.h"
@@ -29,7 +32,8 @@ static void s_usage(FILE *out)
             "usage: kubus-store --dir DIR --name NAME [--data PATH] [--initial NAME,NAME,...]\n"
             "                   [--cluster-id HEX] [--tick-ms MS] [--election-ticks N]\n"
             "                   [--map-bytes N] [--quota-bytes N] [--snapshot-entries N]\n"
-            "                   [--catchup-entries N] [--log-level LEVEL]\n");
+            "                   [--catchup-entries N] [--compact-interval SECONDS]\n"
+            "                   [--log-level LEVEL]\n");
 }
 
 static int s_number(const char *text, uint64_t lo, uint64_t hi, uint64_t *out)
@@ -57,7 +61,8 @@ static uint64_t s_cluster_id(const char *dir)
 int main(int argc, char **argv)
 {
     const char *dir = NULL, *name = NULL, *data = NULL, *initial = NULL;
-    uint64_t cluster = 0, tick_ms = 50, election = 10, map = 0, quota = 0, snap = 0, catchup = 0;
+    uint64_t cluster = 0, tick_ms = 50, election = 10, map = 0, quota = 0, snap = 0, catchup = 0,
+             compact_s = 300;
     int level = BUS_LOG_INFO;
     static const struct option opts[] = {{"dir", required_argument, 0, 'd'},
                                          {"name", required_argument, 0, 'n'},
@@ -70,11 +75,12 @@ int main(int argc, char **argv)
                                          {"quota-bytes", required_argument, 0, 'q'},
                                          {"snapshot-entries", required_argument, 0, 's'},
                                          {"catchup-entries", required_argument, 0, 'C'},
+                                         {"compact-interval", required_argument, 0, 'k'},
                                          {"log-level", required_argument, 0, 'l'},
                                          {"help", no_argument, 0, 'h'},
                                          {0, 0, 0, 0}};
     int c, bad = 0;
-    while ((c = getopt_long(argc, argv, "d:n:D:i:c:t:e:m:q:s:C:l:h", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "d:n:D:i:c:t:e:m:q:s:C:k:l:h", opts, NULL)) != -1) {
         switch (c) {
         case 'd': dir = optarg; break;
         case 'n': name = optarg; break;
@@ -87,6 +93,7 @@ int main(int argc, char **argv)
         case 'q': bad |= s_number(optarg, 1 << 20, UINT64_MAX, &quota); break;
         case 's': bad |= s_number(optarg, 10, UINT64_MAX, &snap); break;
         case 'C': bad |= s_number(optarg, 1, UINT64_MAX, &catchup); break;
+        case 'k': bad |= s_number(optarg, 0, 1000000, &compact_s); break;
         case 'l': level = bus_log_parse_level(optarg); break;
         case 'h': s_usage(stdout); return 0;
         default: s_usage(stderr); return 2;
@@ -138,7 +145,8 @@ int main(int argc, char **argv)
                                              .quota_bytes = quota,
                                              .election_ticks = (uint32_t)election,
                                              .snapshot_entries = snap,
-                                             .catchup_entries = catchup}};
+                                             .catchup_entries = catchup,
+                                             .compact_ticks = compact_s * 1000 / tick_ms}};
     char err[1024];
     store_service_t *svc = store_service_new(&cfg, err, sizeof err);
     if (!svc) {

@@ -156,7 +156,14 @@ void sm_reply_error(store_member_t *self, void *cookie, int status, const char *
     va_start(ap, fmt);
     vsnprintf(text, sizeof text, fmt, ap);
     va_end(ap);
-    self->io.reply(self->io.arg, cookie, status, text, 0, NULL, 0);
+    sm_answer(self, cookie, status, text, 0, NULL, 0);
+}
+
+/* Proposals of the member's own (periodic compaction) have no cookie: nobody waits for them. */
+void sm_answer(store_member_t *self, void *cookie, int status, const char *error, uint32_t type,
+               const uint8_t *body, size_t len)
+{
+    if (cookie) self->io.reply(self->io.arg, cookie, status, error, type, body, len);
 }
 
 void sm_reply_msg(store_member_t *self, void *cookie, const codec_msg_t *desc, const void *msg)
@@ -169,7 +176,7 @@ void sm_reply_msg(store_member_t *self, void *cookie, const codec_msg_t *desc, c
                        "store: the reply is larger than the bus carries");
         return;
     }
-    self->io.reply(self->io.arg, cookie, 0, NULL, desc->type, self->out.data, self->out.len);
+    sm_answer(self, cookie, 0, NULL, desc->type, self->out.data, self->out.len);
 }
 
 void sm_header(store_member_t *self, store_header_t *h)
@@ -555,9 +562,9 @@ static void s_answer_pending(store_member_t *self, uint64_t snapshot_index)
             if (r->status) {
                 char text[1024];
                 snprintf(text, sizeof text, "%.*s", (int)r->len, (const char *)body);
-                self->io.reply(self->io.arg, pd.cookie, r->status, text, 0, NULL, 0);
+                sm_answer(self, pd.cookie, r->status, text, 0, NULL, 0);
             } else {
-                self->io.reply(self->io.arg, pd.cookie, 0, NULL, r->type, body, r->len);
+                sm_answer(self, pd.cookie, 0, NULL, r->type, body, r->len);
             }
         } else if (pd.index <= snapshot_index) {
             sm_reply_error(self, pd.cookie, BUS_EUNAVAILABLE,
@@ -727,6 +734,31 @@ void store_member_poll(store_member_t *self)
     }
 }
 
+/* The leader's periodic compaction (as kube-apiserver compacts etcd): at each period's end, to
+ * the revision seen at its start, so a watcher always has at least one period of history. */
+static void s_compact_periodic(store_member_t *self)
+{
+    if (!self->cfg.compact_ticks || self->role != RAFT_LEADER || self->busy) {
+        if (self->role != RAFT_LEADER) self->compact_at = 0;
+        return;
+    }
+    if (self->compact_at && self->ticks < self->compact_at) return;
+    MDB_txn *txn = sm_rtxn(self);
+    uint64_t now = store_kv_revision(self->kv, txn), compacted = store_kv_compacted(self->kv, txn);
+    if (self->compact_at && self->compact_rev > compacted && !s_full(self)) {
+        char err[256];
+        int rc = store_member_compact(self, NULL, NULL, self->compact_rev, err, sizeof err);
+        if (rc)
+            log_warn("store.compact.periodic", "revision=%" PRIu64 " error=\"%s\"",
+                     self->compact_rev, err);
+        else
+            log_info("store.compact.periodic", "revision=%" PRIu64 " current=%" PRIu64,
+                     self->compact_rev, now);
+    }
+    self->compact_at = self->ticks + self->cfg.compact_ticks;
+    self->compact_rev = now;
+}
+
 void store_member_tick(store_member_t *self)
 {
     self->ticks++;
@@ -743,6 +775,7 @@ void store_member_tick(store_member_t *self)
     }
     sm_reads_tick(self);
     if (!self->busy && self->role == RAFT_LEADER) sm_promote_learners(self);
+    s_compact_periodic(self);
     store_member_poll(self);
 }
 

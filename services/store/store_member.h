@@ -35,6 +35,10 @@ typedef struct {
     uint64_t snapshot_entries; /* applied entries between snapshots (default 100000) */
     uint64_t catchup_entries;  /* entries kept in the log behind a snapshot (default 10000) */
     size_t pending_max;        /* proposals and reads waiting at once (default 20000) */
+    /* Periodic compaction: every this many ticks the leader compacts the history to the revision
+     * it saw at the previous period, so between one and two periods of history stay (0: never;
+     * compact on demand only). */
+    uint64_t compact_ticks;
     uint64_t seed;
 } store_member_config_t;
 

@@ -83,6 +83,7 @@ struct store_member_t {
     uint64_t leader, term, commit, applied;
     uint64_t suspect, suspect_until; /* a leader a forward did not reach, and until when */
     uint64_t ticks;
+    uint64_t compact_at, compact_rev; /* the leader's next periodic compaction: when, and to what */
     bool failed; /* a fatal fault: the member answers "unavailable" to everything */
 
     /* The worker and the ready it holds. */
@@ -146,6 +147,8 @@ int sm_fail(char *err, size_t errlen, int code, const char *fmt, ...)
 void sm_reply_error(store_member_t *self, void *cookie, int status, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 void sm_reply_msg(store_member_t *self, void *cookie, const codec_msg_t *desc, const void *msg);
+void sm_answer(store_member_t *self, void *cookie, int status, const char *error, uint32_t type,
+               const uint8_t *body, size_t len);
 void sm_header(store_member_t *self, store_header_t *h);
 void sm_learn_name(store_member_t *self, uint64_t id, const char *name);
 uint64_t sm_db_used(store_member_t *self);

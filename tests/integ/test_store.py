@@ -200,6 +200,34 @@ def test_watches_replay_history_and_compaction_answers_gone(ctx):
     cl.close()
 
 
+def test_the_leader_compacts_periodically(ctx):
+    """--compact-interval: each interval the leader compacts to the revision it saw at the interval
+    before, so at least one interval of history stays, and an idle store is not compacted again."""
+    c = _store_cluster(ctx, members=1, extra=['--compact-interval', '1'])
+    cl = Client(c, 'writer')
+    revs = [cl.put('/registry/p/%d' % i, str(i))[1] for i in range(5)]
+
+    def compacted():
+        return cl.status()[1].get(5, 0)
+    wait_for(lambda: compacted() >= revs[-1], timeout=10, what='a periodic compaction')
+    try:
+        cl.watch('/registry/p/', revs[0])
+        check(False, 'a compacted revision was served')
+    except StoreError as e:
+        check(e.status == store_client.EGONE, e)
+    check(cl.get('/registry/p/4')[1][0][2] == b'4', 'the latest version went with the history')
+    later = cl.put('/registry/p/late', 'x')[1]
+    check(compacted() < later, 'compacted to a revision less than an interval old')
+    wait_for(lambda: compacted() >= later, timeout=10, what='the next periodic compaction')
+    time.sleep(0.2)
+    done = c.procs['store-1'].log().count('store.compact.periodic revision=')
+    time.sleep(2.5)  # idle: nothing new to compact, so nothing is proposed
+    log = c.procs['store-1'].log()
+    check(log.count('store.compact.periodic revision=') == done, log[-3000:])
+    check('error=' not in log.split('store.compact.periodic', 1)[1], log[-3000:])
+    cl.close()
+
+
 def test_changes_are_published_on_the_bus(ctx):
     import zmq
     import wire
