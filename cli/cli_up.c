@@ -1,8 +1,10 @@
 /* kubus up / kubus down: one machine's cluster. `up` creates the cluster the first time
- * (certificates and DIR/cluster.json), takes DIR/run/up.lock, detaches unless --foreground, has
- * the supervisor (cli_sup.c) start what cluster.json lists and reports when every broker answers.
+ * (certificates and DIR/cluster.json: brokers, store members, the store's cluster id), takes
+ * DIR/run/up.lock, detaches unless --foreground, has the supervisor (cli_sup.c) start what
+ * cluster.json lists and reports when every broker answers and the store has a leader.
  * `down` asks that supervisor to stop. Running the processes is cli_sup's; joining other hosts is
  * not done here. */
+#include "bus_arena.h"
 #include "bus_cert.h"
 #include "bus_client.h"
 #include "bus_config.h"
@@ -10,6 +12,7 @@
 #include "bus_time.h"
 #include "cli.h"
 #include "cli_sup.h"
+#include "kubus_schema.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -18,6 +21,7 @@
 #include <limits.h>
 #include <poll.h>
 #include <signal.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,6 +33,7 @@
 enum {
     S_PATH_MAX = CLI_SUP_DIR_MAX + 256, /* the cluster directory and a file name under it */
     S_BROKERS_MAX = 16,
+    S_STORES_MAX = 7, /* Raft members: more only slow writes down */
     S_LINE_MAX = 8192,
 };
 #define S_READY_MS 10000
@@ -38,6 +43,7 @@ typedef struct {
     const char *host; /* NULL: not given */
     long base_port;   /* -1: not given */
     long brokers;     /* -1: not given */
+    long stores;      /* -1: not given */
     bool foreground;
     int log_level;
 } s_opts_t;
@@ -137,10 +143,47 @@ static json_t *s_cluster_doc(const s_opts_t *o)
                                                     "program", "kubus-broker", "args", "--dir",
                                                     "{dir}", "--name", "{name}"));
     }
-    json_t *doc = json_pack("{s:s, s:i, s:i, s:o, s:o}", "cluster", "kubus", "heartbeat_ms", 1000,
-                            "liveness", 3, "brokers", brokers, "components", components);
+    /* The store's members start together, each knowing all of them (--initial). */
+    long stores = o->stores > 0 ? o->stores : 1;
+    json_t *members = json_array();
+    char initial[S_STORES_MAX * 16] = "";
+    for (long i = 0; i < stores; i++) {
+        size_t used = strlen(initial);
+        snprintf(initial + used, sizeof initial - used, "%sstore-%ld", i ? "," : "", i + 1);
+    }
+    for (long i = 0; i < stores; i++) {
+        char name[32];
+        snprintf(name, sizeof name, "store-%ld", i + 1);
+        json_array_append_new(members, json_string(name));
+        json_array_append_new(components,
+                              json_pack("{s:s, s:s, s:[s,s,s,s,s,s]}", "name", name, "program",
+                                        "kubus-store", "args", "--dir", "{dir}", "--name", "{name}",
+                                        "--initial", initial));
+    }
+    /* A store refuses data of another cluster: the id makes each cluster's its own. */
+    uint8_t id[8];
+    char hex[17];
+    do randombytes_buf(id, sizeof id);
+    while (!(id[0] | id[1] | id[2] | id[3] | id[4] | id[5] | id[6] | id[7]));
+    sodium_bin2hex(hex, sizeof hex, id, sizeof id);
+    json_t *store = json_pack("{s:s, s:o}", "cluster_id", hex, "members", members);
+    json_t *doc =
+        json_pack("{s:s, s:i, s:i, s:o, s:o, s:o}", "cluster", "kubus", "heartbeat_ms", 1000,
+                  "liveness", 3, "brokers", brokers, "store", store, "components", components);
     if (!doc) abort();
     return doc;
+}
+
+/* The store's members named in DIR's cluster.json (a new reference), or NULL if it has none. */
+static json_t *s_store_members(const char *dir)
+{
+    char path[S_PATH_MAX];
+    snprintf(path, sizeof path, "%s/cluster.json", dir);
+    json_t *doc = json_load_file(path, 0, NULL);
+    json_t *members = json_object_get(json_object_get(doc, "store"), "members");
+    members = json_is_array(members) && json_array_size(members) ? json_incref(members) : NULL;
+    json_decref(doc);
+    return members;
 }
 
 /* A keypair survives an interrupted first run: it is kept, not made again. */
@@ -163,6 +206,10 @@ static int s_cluster_create(const char *dir, const s_opts_t *o, char *err, size_
         const char *name = json_string_value(json_object_get(b, "name"));
         if (!rc) rc = s_ensure_cert(dir, "broker", name, err, errlen);
     }
+    json_array_foreach(json_object_get(json_object_get(doc, "store"), "members"), i, b)
+    {
+        if (!rc) rc = s_ensure_cert(dir, "store", json_string_value(b), err, errlen);
+    }
     if (!rc) rc = s_ensure_cert(dir, "admin", "admin", err, errlen);
     if (!rc) rc = s_ensure_cert(dir, "tap", "tap", err, errlen);
     char path[S_PATH_MAX];
@@ -183,6 +230,15 @@ static int s_cluster_check(const char *dir, const s_opts_t *o, char *err, size_t
     if (o->brokers > 0 && (size_t)o->brokers != config->brokers_n) {
         snprintf(err, errlen, "the cluster in %s has %zu broker(s): --brokers %ld would change it",
                  dir, config->brokers_n, o->brokers);
+        rc = -1;
+    }
+    json_t *members = s_store_members(dir);
+    size_t stores = json_array_size(members);
+    json_decref(members);
+    if (rc == 0 && o->stores > 0 && (size_t)o->stores != stores) {
+        snprintf(err, errlen,
+                 "the cluster in %s has %zu store member(s): --stores %ld would change it", dir,
+                 stores, o->stores);
         rc = -1;
     }
     for (size_t i = 0; rc == 0 && i < config->brokers_n; i++) {
@@ -263,7 +319,8 @@ static void s_pid_write(const char *dir)
 
 /* --- readiness ------------------------------------------------------------------------------ */
 
-static void s_ready_line(const char *dir, const bus_config_t *config, char *out, size_t cap)
+static void s_ready_line(const char *dir, const bus_config_t *config, const char *store, char *out,
+                         size_t cap)
 {
     size_t n;
     snprintf(out, cap, "cluster up in %s (%zu broker%s:", dir, config->brokers_n,
@@ -275,14 +332,59 @@ static void s_ready_line(const char *dir, const bus_config_t *config, char *out,
         snprintf(out + n, cap - n, "%s %s", i ? "," : "", ep);
     }
     n = strlen(out);
+    if (store[0]) snprintf(out + n, cap - n, "; store: %s", store);
+    n = strlen(out);
     snprintf(out + n, cap - n,
              ")\n  look at it: kubus status --dir %s; watch it: kubus tap --dir %s; stop it: kubus "
              "down --dir %s",
              dir, dir, dir);
 }
 
-/* Every broker answers our heartbeats: the bus works end to end, keys included. ready gets the
- * line that says so. */
+/* The store answers and has a leader; store gets "N member(s), leader NAME". Asks any member, in
+ * short calls, pumping the supervisor in between. */
+static int s_wait_store(cli_sup_t *sup, const char *dir, bus_client_t *client, uint64_t deadline,
+                        char *store, size_t cap, char *err, size_t errlen)
+{
+    json_t *members = s_store_members(dir);
+    size_t n = json_array_size(members);
+    json_decref(members);
+    if (n == 0) return 0; /* a cluster made before the store was part of it */
+    bus_arena_t *arena = bus_arena_new((size_t)1 << 20);
+    store_status_request_t req = {0};
+    bus_call_t call = {
+        .service = "store", .desc = &store_status_request_desc, .body = &req, .timeout_ms = 300};
+    char last[256] = "no store member answered";
+    int rc = -1;
+    while (rc != 0 && !cli_sup_stopping(sup) && bus_now_ms() < deadline) {
+        bus_in_t in;
+        codec_err_t cerr;
+        store_status_reply_t *r = NULL;
+        bus_arena_reset(arena);
+        int crc = bus_client_call(client, &call, &in, &cerr);
+        if (!crc)
+            crc = bus_frame_body(&in.frame, &store_status_reply_desc, arena, (void **)&r, &cerr);
+        if (crc) {
+            snprintf(last, sizeof last, "the store: %s", cerr.text);
+        } else if (!r->header || !r->header->leader || !r->header->leader[0]) {
+            snprintf(last, sizeof last, "the store has no leader yet");
+        } else {
+            snprintf(store, cap, "%zu member%s, leader %s", n, n == 1 ? "" : "s",
+                     r->header->leader);
+            rc = 0;
+            break;
+        }
+        cli_sup_pump(sup, 100);
+    }
+    if (rc) {
+        snprintf(err, errlen, "%s within %d s", last, S_READY_MS / 1000);
+        cli_sup_why(sup, err, errlen);
+    }
+    bus_arena_destroy(&arena);
+    return rc;
+}
+
+/* Every broker answers our heartbeats (the bus works end to end, keys included) and the store
+ * has a leader. ready gets the line that says so. */
 static int s_wait_alive(cli_sup_t *sup, const char *dir, char ready[S_LINE_MAX], char *err,
                         size_t errlen)
 {
@@ -298,12 +400,14 @@ static int s_wait_alive(cli_sup_t *sup, const char *dir, char ready[S_LINE_MAX],
     while ((rc = bus_client_wait_alive(client, config->brokers_n, 100)) != 0 &&
            !cli_sup_stopping(sup) && bus_now_ms() < deadline)
         cli_sup_pump(sup, 0);
+    char store[128] = "";
     if (rc != 0) {
         snprintf(err, errlen, "%zu of %zu broker(s) answered within %d s", bus_client_alive(client),
                  config->brokers_n, S_READY_MS / 1000);
         cli_sup_why(sup, err, errlen);
-    } else {
-        s_ready_line(dir, config, ready, S_LINE_MAX);
+    } else if ((rc = s_wait_store(sup, dir, client, deadline, store, sizeof store, err, errlen)) ==
+               0) {
+        s_ready_line(dir, config, store, ready, S_LINE_MAX);
     }
     bus_client_destroy(&client);
     bus_config_destroy(&config);
@@ -444,12 +548,13 @@ static int s_usage_up(FILE *out)
 {
     fprintf(
         out,
-        "usage: kubus up [--dir DIR] [--host ADDR] [--base-port N] [--brokers N] [--foreground]\n"
-        "                [--log-level error|warn|info|debug|trace]\n"
+        "usage: kubus up [--dir DIR] [--host ADDR] [--base-port N] [--brokers N] [--stores N]\n"
+        "                [--foreground] [--log-level error|warn|info|debug|trace]\n"
         "Starts the cluster in DIR and supervises it, in the background unless --foreground.\n"
         "The first time it creates the cluster: N brokers (default 1, at most %d) on ADDR\n"
-        "(default 127.0.0.1) with ports from N (default 7440, four per broker; 0: ephemeral).\n",
-        S_BROKERS_MAX);
+        "(default 127.0.0.1) with ports from N (default 7440, four per broker; 0: ephemeral),\n"
+        "and a store of N members (default 1; 3 or 5 survive the loss of 1 or 2; at most %d).\n",
+        S_BROKERS_MAX, S_STORES_MAX);
     return out == stdout ? 0 : 2;
 }
 
@@ -475,15 +580,16 @@ static int s_parse_up(int argc, char **argv, s_opts_t *o)
                                          {"host", required_argument, 0, 'H'},
                                          {"base-port", required_argument, 0, 'p'},
                                          {"brokers", required_argument, 0, 'b'},
+                                         {"stores", required_argument, 0, 's'},
                                          {"foreground", no_argument, 0, 'f'},
                                          {"log-level", required_argument, 0, 'l'},
                                          {"help", no_argument, 0, 'h'},
                                          {0, 0, 0, 0}};
-    *o = (s_opts_t){.base_port = -1, .brokers = -1, .log_level = BUS_LOG_INFO};
+    *o = (s_opts_t){.base_port = -1, .brokers = -1, .stores = -1, .log_level = BUS_LOG_INFO};
     int c;
     optind = 1;
     opterr = 0;
-    while ((c = getopt_long(argc, argv, "d:H:p:b:fl:h", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "d:H:p:b:s:fl:h", opts, NULL)) != -1) {
         switch (c) {
         case 'd': o->dir = optarg; break;
         case 'H': o->host = optarg; break;
@@ -494,6 +600,10 @@ static int s_parse_up(int argc, char **argv, s_opts_t *o)
         case 'b':
             if (s_number(optarg, 1, S_BROKERS_MAX, &o->brokers))
                 return s_bad_usage(s_usage_up, "--brokers must be 1..16, not %s", optarg);
+            break;
+        case 's':
+            if (s_number(optarg, 1, S_STORES_MAX, &o->stores))
+                return s_bad_usage(s_usage_up, "--stores must be 1..7, not %s", optarg);
             break;
         case 'f': o->foreground = true; break;
         case 'l':

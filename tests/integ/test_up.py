@@ -84,13 +84,13 @@ def _up_foreground(ctx, *extra):
 
 
 def _down(d, sup=None):
-    brokers = _pids(d)
+    brokers = _pids(d) + _pids(d, 'kubus-store')
     r = _kubus('down', '--dir', d)
     check(r.returncode == 0 and 'kubus: cluster in %s stopped' % d in r.stdout,
           'kubus down: exit %d\n%s%s' % (r.returncode, r.stdout, r.stderr))
     if sup:
         check(sup.popen.wait(timeout=15) == 0, 'the supervisor exited with %s' % sup.popen.returncode)
-    wait_for(lambda: all(_gone(p) for p in brokers), timeout=10, what='the brokers to exit')
+    wait_for(lambda: all(_gone(p) for p in brokers), timeout=10, what='the brokers and stores to exit')
     r = _kubus('down', '--dir', d)
     check(r.returncode == 0 and 'kubus: not running in %s' % d in r.stdout, r.stdout + r.stderr)
 
@@ -100,8 +100,9 @@ def test_up_foreground_and_down(ctx):
     ports = _ports(d)
     check(sorted(ports) == ['publish', 'router', 'subscribe', 'tap'], ports)
     check(all(isinstance(p, int) and 0 < p < 65536 for p in ports.values()), 'not pinned: %r' % ports)
-    check('%s%s (1 broker: tcp://127.0.0.1:%d)' % (READY, d, ports['router']) in sup.log(), sup.log())
-    for name in ('broker-1', 'admin', 'tap'):
+    check('%s%s (1 broker: tcp://127.0.0.1:%d; store: 1 member, leader store-1)'
+          % (READY, d, ports['router']) in sup.log(), sup.log())
+    for name in ('broker-1', 'store-1', 'admin', 'tap'):
         check(os.path.exists(os.path.join(d, 'certs', name + '.cert')), 'no certificate for ' + name)
         mode = stat.S_IMODE(os.stat(os.path.join(d, 'keys', name + '.key')).st_mode)
         check(mode == 0o600, '%s.key has mode %o' % (name, mode))
@@ -120,8 +121,8 @@ def test_up_two_brokers(ctx):
     sup, d = _up_foreground(ctx, '--brokers', '2')
     conf = _conf(d)
     check([b['name'] for b in conf['brokers']] == ['broker-1', 'broker-2'], conf)
-    check([c['name'] for c in conf['components']] == ['broker-1', 'broker-2'], conf)
-    check('(2 brokers: tcp://127.0.0.1:%d, tcp://127.0.0.1:%d)'
+    check([c['name'] for c in conf['components']] == ['broker-1', 'broker-2', 'store-1'], conf)
+    check('(2 brokers: tcp://127.0.0.1:%d, tcp://127.0.0.1:%d; store: 1 member'
           % (_ports(d, 0)['router'], _ports(d, 1)['router']) in sup.log(), sup.log())
     check(len(_pids(d)) == 2, 'brokers: %r' % _pids(d))
     _down(d, sup)
@@ -146,6 +147,56 @@ def test_restart_on_crash(ctx):
     log = sup.log()
     check('up.child.exited name=broker-1 pid=%d signal=KILL' % old in log, log)
     check('up.child.restarted name=broker-1 pid=%d' % new[0] in log, log)
+    _down(d, sup)
+    _no_sanitizer_reports(d)
+
+
+def _store(d, *args):
+    r = _kubus('store', '--dir', d, *args)
+    check(r.returncode == 0, 'kubus store %s: exit %d\n%s%s' % (' '.join(args), r.returncode,
+                                                               r.stdout, r.stderr))
+    return r.stdout
+
+
+def test_up_store_keeps_data_across_crash_and_restart(ctx):
+    """kubus up runs a store member: writes survive a kill -9 of it (the supervisor restarts it)
+    and a whole down and up; the data file belongs to this cluster's id."""
+    sup, d = _up_foreground(ctx)
+    conf = _conf(d)
+    check(conf['store']['members'] == ['store-1'], conf)
+    check(len(conf['store']['cluster_id']) == 16 and int(conf['store']['cluster_id'], 16), conf)
+    check('store: 1 member, leader store-1' in sup.log(), sup.log())
+    for i in range(20):
+        check(_store(d, 'put', 'k/%02d' % i, 'v%d' % i).startswith('OK revision'), 'put')
+    [old] = _pids(d, 'kubus-store')
+    os.kill(old, signal.SIGKILL)
+    wait_for(lambda: [p for p in _pids(d, 'kubus-store') if p != old], timeout=10,
+             what='the store restarted')
+
+    def served():
+        r = _kubus('store', '--dir', d, 'get', 'k/', '--prefix', '--keys-only')
+        return r.returncode == 0 and r.stdout.split() == ['k/%02d' % i for i in range(20)]
+    wait_for(served, timeout=15, what='every write back after the store was killed')
+    _down(d, sup)
+    sup, d = _up_foreground(ctx)
+    check(_store(d, 'get', 'k/07').split() == ['k/07', 'v7'], 'lost across down and up')
+    _down(d, sup)
+    check(os.path.isfile(os.path.join(d, 'data', 'store-1', 'data.mdb')), 'no data file')
+    _no_sanitizer_reports(d)
+
+
+def test_up_three_store_members(ctx):
+    sup, d = _up_foreground(ctx, '--stores', '3')
+    conf = _conf(d)
+    check(conf['store']['members'] == ['store-1', 'store-2', 'store-3'], conf)
+    check('store: 3 members, leader store-' in sup.log(), sup.log())
+    check(len(_pids(d, 'kubus-store')) == 3, _pids(d, 'kubus-store'))
+    _store(d, 'put', 'ha', 'yes')
+    status = _store(d, 'status')
+    check(sum(1 for line in status.splitlines()[1:] if ' leader ' in line) == 1, status)
+    r = _kubus('up', '--dir', d, '--stores', '1')
+    check(r.returncode == 1 and 'has 3 store member(s): --stores 1 would change it' in r.stderr,
+          r.stdout + r.stderr)
     _down(d, sup)
     _no_sanitizer_reports(d)
 
@@ -179,8 +230,10 @@ def test_up_detached_idempotent(ctx):
 def test_supervisor_death_takes_children(ctx):
     sup, d = _up_foreground(ctx)
     [broker] = _pids(d)
+    [store] = _pids(d, 'kubus-store')
     sup.kill(signal.SIGKILL)
-    wait_for(lambda: _gone(broker), timeout=10, what='the broker to die with its supervisor')
+    wait_for(lambda: _gone(broker) and _gone(store), timeout=10,
+             what='the broker and the store to die with their supervisor')
     r = _kubus('down', '--dir', d)  # the lock died with the supervisor; its pid file did not
     check(r.returncode == 0 and 'kubus: not running in %s' % d in r.stdout, r.stdout + r.stderr)
 
@@ -249,7 +302,7 @@ def test_up_down_usage(ctx):
         check(r.returncode == 0 and r.stdout.startswith('usage: kubus %s' % cmd), r.stdout + r.stderr)
         r = _kubus(cmd, '--no-such-option')
         check(r.returncode == 2 and 'usage: kubus %s' % cmd in r.stderr, r.stdout + r.stderr)
-    for bad in (['--brokers', '17'], ['--base-port', '70000'], ['--log-level', 'loud'], ['extra']):
+    for bad in (['--brokers', '17'], ['--stores', '0'], ['--stores', '8'], ['--base-port', '70000'], ['--log-level', 'loud'], ['extra']):
         r = _kubus('up', '--dir', _dir(ctx), *bad)
         check(r.returncode == 2, '%r: exit %d' % (bad, r.returncode))
     check(not os.path.exists(_dir(ctx)), 'bad usage created the directory')
