@@ -3,6 +3,7 @@
 #include "bus_service.h"
 #include "bus_err.h"
 #include "bus_log.h"
+#include "bus_time.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -372,4 +373,30 @@ int bus_service_run(bus_service_t *self)
 void bus_service_stop(bus_service_t *self)
 {
     self->stopping = true;
+}
+
+typedef struct {
+    uint64_t deadline;
+    bool (*done)(void *arg);
+    void *arg;
+} s_until_t;
+
+static int s_on_until(zloop_t *loop, int timer_id, void *arg)
+{
+    s_until_t *u = arg;
+    return u->done(u->arg) || bus_now_ms() >= u->deadline ? -1 : 0;
+}
+
+int bus_service_run_until(bus_service_t *self, uint32_t ms, bool (*done)(void *arg), void *arg)
+{
+    if (self->status || done(arg)) return self->status;
+    /* The signal that stopped the first run has been seen; only another one ends this run. */
+    zsys_interrupted = 0;
+    self->stopping = false;
+    s_until_t u = {bus_now_ms() + ms, done, arg};
+    int id = zloop_timer(self->loop, 10, 0, s_on_until, &u);
+    if (id >= 0) zloop_start(self->loop);
+    if (id >= 0) zloop_timer_end(self->loop, id);
+    self->stopping = true;
+    return done(arg) ? 0 : BUS_ETIMEOUT;
 }

@@ -65,3 +65,8 @@ void bus_service_on_drained(bus_service_t *self, bus_timer_fn *fn, void *arg);
 /* Runs until stopped. 0 on a clean stop; BUS_EFORBIDDEN when a broker refused the service. */
 int bus_service_run(bus_service_t *self);
 void bus_service_stop(bus_service_t *self);
+/* After bus_service_run returned from a clean stop (a signal included), runs the loop again, as
+ * before, until done(arg) holds or for at most ms: a service's last words, such as handing its
+ * work to another instance. A further signal ends it early. 0 when done(arg) holds at the end,
+ * BUS_ETIMEOUT otherwise; the service stays stopped either way. */
+int bus_service_run_until(bus_service_t *self, uint32_t ms, bool (*done)(void *arg), void *arg);

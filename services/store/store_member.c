@@ -60,6 +60,43 @@ raft_role_t store_member_role(store_member_t *self)
     return self->role;
 }
 
+/* The transfer store_member_hand_off asked for, once the core is ours: to the active voter with
+ * the most of the log (the core catches it up first if it lacks anything). */
+static void s_hand_off_now(store_member_t *self)
+{
+    if (self->hand_off != SM_HAND_OFF_WANTED || self->busy) return;
+    raft_status_t st;
+    sm_rtxn(self);
+    raft_status(self->raft, &st);
+    const raft_peer_status_t *best = NULL;
+    for (size_t i = 0; i < st.peers_n; i++) {
+        const raft_peer_status_t *p = &st.peers[i];
+        if (p->id == self->id || p->learner || !p->active) continue;
+        if (!best || p->match > best->match) best = p;
+    }
+    if (!best || raft_transfer(self->raft, best->id) != 0) {
+        self->hand_off = SM_HAND_OFF_NONE;
+        log_info("store.hand_off", "to=- why=\"%s\"",
+                 best ? "the transfer was refused" : "no other voter in reach");
+        return;
+    }
+    self->hand_off = SM_HAND_OFF_STARTED;
+    const char *name = store_member_name_of(self, best->id);
+    log_info("store.hand_off", "to=%s match=%" PRIu64 " last=%" PRIu64, name ? name : "-",
+             best->match, st.last_index);
+}
+
+int store_member_hand_off(store_member_t *self)
+{
+    if (self->role != RAFT_LEADER || self->failed || self->hand_off == SM_HAND_OFF_NONE) return 1;
+    if (self->hand_off == SM_HAND_OFF_NO) {
+        self->hand_off = SM_HAND_OFF_WANTED;
+        s_hand_off_now(self); /* at once, unless the worker holds the core: then at a tick */
+        store_member_poll(self);
+    }
+    return self->role != RAFT_LEADER || self->hand_off == SM_HAND_OFF_NONE;
+}
+
 int store_member_fd(store_member_t *self)
 {
     return self->efd;
@@ -200,7 +237,8 @@ static void s_propose_now(store_member_t *self, void *cookie, const uint8_t *dat
 {
     uint64_t index, term;
     int rc = raft_propose(self->raft, data, len, &index, &term);
-    if (rc == RAFT_ENOTLEADER) {
+    /* While leadership is being handed over, writes wait for the next leader. */
+    if (rc == RAFT_ENOTLEADER || (rc == RAFT_EBUSY && self->hand_off == SM_HAND_OFF_STARTED)) {
         sm_wait_leader(self, cookie, data, len);
         return;
     }
@@ -775,6 +813,7 @@ void store_member_tick(store_member_t *self)
     }
     sm_reads_tick(self);
     if (!self->busy && self->role == RAFT_LEADER) sm_promote_learners(self);
+    s_hand_off_now(self);
     s_compact_periodic(self);
     store_member_poll(self);
 }

@@ -127,5 +127,10 @@ uint64_t store_member_leader(store_member_t *self);
 const char *store_member_name_of(store_member_t *self, uint64_t id);
 uint64_t store_member_id(store_member_t *self);
 raft_role_t store_member_role(store_member_t *self);
+/* Before a leader stops (a rolling restart): hands leadership to the voter that has the most of
+ * the log and was heard from lately, so writes pause for a round trip instead of an election
+ * timeout. 0 when a transfer is started (store_member_role tells when it is done), 1 when there
+ * is nothing to hand over (not the leader, or no other voter in reach). */
+int store_member_hand_off(store_member_t *self);
 
 void store_member_test(bool verbose);

@@ -84,6 +84,7 @@ struct store_member_t {
     uint64_t suspect, suspect_until; /* a leader a forward did not reach, and until when */
     uint64_t ticks;
     uint64_t compact_at, compact_rev; /* the leader's next periodic compaction: when, and to what */
+    enum { SM_HAND_OFF_NO, SM_HAND_OFF_WANTED, SM_HAND_OFF_STARTED, SM_HAND_OFF_NONE } hand_off;
     bool failed; /* a fatal fault: the member answers "unavailable" to everything */
 
     /* The worker and the ready it holds. */

@@ -17,9 +17,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#define S_FORWARD_MS 1000u /* a forward not answered this soon is sent again (to a new leader) */
-#define S_PIECE      (1u << 20) /* snapshot bytes per request */
-#define S_FETCH_MS   30000u
+#define S_FORWARD_MS  1000u /* a forward not answered this soon is sent again (to a new leader) */
+#define S_PIECE       (1u << 20) /* snapshot bytes per request */
+#define S_FETCH_MS    30000u
+#define S_HAND_OFF_MS 1000u /* a stopping leader waits this long for another to take over */
 
 typedef struct {
     bus_reply_to_t to;
@@ -457,9 +458,30 @@ store_service_t *store_service_new(const store_service_config_t *cfg, char *err,
     return self;
 }
 
+static bool s_handed_off(void *arg)
+{
+    store_service_t *self = arg;
+    return store_member_hand_off(self->m) != 0;
+}
+
+static bool s_never(void *arg)
+{
+    return false;
+}
+
 int store_service_run(store_service_t *self)
 {
-    return bus_service_run(self->svc);
+    int rc = bus_service_run(self->svc);
+    /* A leader asked to stop hands over first: the others go on without waiting out an election
+     * timeout. Then a moment for the writes that waited to reach the new leader. */
+    if (rc == 0 && store_member_hand_off(self->m) == 0) {
+        uint64_t t0 = bus_now_ms();
+        int done = bus_service_run_until(self->svc, S_HAND_OFF_MS, s_handed_off, self);
+        log_info("store.stopping", "hand_off=%s ms=%" PRIu64, done == 0 ? "done" : "timed out",
+                 bus_now_ms() - t0);
+        if (done == 0) bus_service_run_until(self->svc, 150, s_never, NULL);
+    }
+    return rc;
 }
 
 void store_service_destroy(store_service_t **self_p)

@@ -4,6 +4,7 @@ killed again and again under writes, members replaced, a member caught up by sna
 and compaction, bad input."""
 import json
 import os
+import re
 import signal
 import subprocess
 import time
@@ -116,6 +117,44 @@ def test_writes_survive_the_leader_killed_again_and_again(ctx):
     wait_for(same, timeout=15, what='the members to agree')
 
 
+def _since_start(proc):
+    """The process's log since it last started (a restarted member appends to its log)."""
+    log = proc.log()
+    return log[log.rfind('store.started'):]
+
+
+def test_a_stopping_leader_hands_over(ctx):
+    """SIGTERM to the leader, as a rolling restart does: it hands leadership to a caught-up
+    member before it exits, so the next leader takes over by a transfer in the very next term,
+    not by an election after a timeout. No acknowledged write is lost; writes go on."""
+    c = _store_cluster(ctx)
+    w = Writer(c, 'writer', '/registry/roll/', inflight=8)
+    w.start()
+    for _ in range(3):
+        time.sleep(1.0)
+        leader = _wait_leader(c)
+        cl = Client(c, 'reader')
+        term = cl.status(instance=leader)[1][3]
+        cl.close()
+        t0 = time.time()
+        check(c.procs[leader].stop() == 0, 'the leader did not stop cleanly')
+        log = _since_start(c.procs[leader])
+        handed = re.findall(r'store\.hand_off to=(store-\d+)', log)
+        check(len(handed) == 1 and 'store.stopping hand_off=done' in log, log[-3000:])
+        new = _wait_leader(c, not_this=leader)
+        cl = Client(c, 'reader')
+        new_term = cl.status(instance=new)[1][3]
+        cl.close()
+        check(new == handed[0] and new_term == term + 1,
+              'handed to %s in term %d, but %s leads in term %d' % (handed[0], term, new, new_term))
+        wait_for(lambda: w.acked_after(t0), timeout=10, what='a write after the hand-over')
+        _start_member(c, leader)
+        _wait_caught_up(c, leader)
+    w.stop()
+    check(len(w.acked) > 100, 'too few writes acknowledged: %d (errors %r)' % (len(w.acked), w.errors))
+    _check_acked(c, w, '/registry/roll/')
+
+
 def test_a_member_is_replaced_under_load(ctx):
     c = _store_cluster(ctx)
     w = Writer(c, 'writer', '/registry/swap/', inflight=8)
@@ -226,6 +265,11 @@ def test_the_leader_compacts_periodically(ctx):
     check(log.count('store.compact.periodic revision=') == done, log[-3000:])
     check('error=' not in log.split('store.compact.periodic', 1)[1], log[-3000:])
     cl.close()
+    # A lone member has nobody to hand over to: it stops at once.
+    check(c.procs['store-1'].stop() == 0, 'store-1 did not stop cleanly')
+    log = c.procs['store-1'].log()
+    check('store.hand_off to=- why="no other voter in reach"' in log and
+          'store.stopping' not in log, log[-2000:])
 
 
 def test_changes_are_published_on_the_bus(ctx):
