@@ -407,6 +407,7 @@ int store_apply_run(store_apply_t *self, store_batch_t *b, char *err, size_t err
     if (!rc) {
         b->revision = store_kv_revision(self->kv, txn);
         b->compacted = store_kv_compacted(self->kv, txn);
+        if (b->on_applied) b->on_applied(b->on_applied_arg);
         /* Only the log needs LMDB's full sync; an apply alone is redone after a crash. */
         bool light = !b->rd->must_sync;
         if (light) mdb_env_set_flags(self->env, MDB_NOMETASYNC, 1);

@@ -53,6 +53,11 @@ typedef struct {
     uint64_t term;
     uint64_t compact_log_to;          /* drop log entries up to here (0: none) */
     const raft_snap_meta_t *snapshot; /* a snapshot made: record its metadata (NULL: none) */
+    /* Called (on the running thread) once the outcomes below are all known, just before the
+     * commit: the results of entries that were committed and durable before this batch are
+     * final whatever becomes of this transaction. NULL: not called. */
+    void (*on_applied)(void *arg);
+    void *on_applied_arg;
 
     /* Out, valid until the next run with this batch. */
     bus_buf_t out;

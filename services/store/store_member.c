@@ -151,11 +151,33 @@ static void *s_worker(void *arg)
     return NULL;
 }
 
+/* On the worker: the outcomes are known (store_batch_t.on_applied). */
+static void s_worker_applied(void *arg)
+{
+    store_member_t *self = arg;
+    pthread_mutex_lock(&self->mu);
+    self->job_applied = true;
+    pthread_mutex_unlock(&self->mu);
+    uint64_t one = 1;
+    if (write(self->efd, &one, sizeof one) < 0) { /* the loop polls anyway */
+    }
+}
+
+static bool s_worker_applied_now(store_member_t *self)
+{
+    pthread_mutex_lock(&self->mu);
+    bool applied = self->job_applied;
+    self->job_applied = false;
+    pthread_mutex_unlock(&self->mu);
+    return applied;
+}
+
 static void s_worker_give(store_member_t *self)
 {
     pthread_mutex_lock(&self->mu);
     self->job = true;
     self->job_done = false;
+    self->job_applied = false;
     pthread_cond_signal(&self->cv);
     pthread_mutex_unlock(&self->mu);
 }
@@ -579,13 +601,17 @@ void store_member_step(store_member_t *self, const store_raft_t *w, const char *
 
 /* --- the loop ------------------------------------------------------------------------------ */
 
-static void s_answer_pending(store_member_t *self, uint64_t snapshot_index)
+/* Answers the proposals the batch decided, up to index upto. Before the batch's commit (early)
+ * only those it cannot undo: see s_answer_early. */
+static void s_answer_pending(store_member_t *self, uint64_t snapshot_index, uint64_t upto,
+                             bool early)
 {
     const store_batch_t *b = &self->batch;
+    uint64_t limit = b->applied < upto ? b->applied : upto;
     size_t ri = 0, kept = 0;
     for (size_t i = 0; i < self->pending_n; i++) {
         sm_pending_t pd = self->pending[i];
-        if (pd.index > b->applied) {
+        if (pd.index > limit || (early && pd.kind == SM_CONF)) {
             self->pending[kept++] = pd;
             continue;
         }
@@ -616,6 +642,16 @@ static void s_answer_pending(store_member_t *self, uint64_t snapshot_index)
         }
     }
     self->pending_n = kept;
+}
+
+/* While the worker commits: answers the proposals its batch applied that were committed and
+ * durable before it. Their outcome is final whether this commit succeeds or not (a failed one is
+ * run again, an entry applied again gives the same outcome), so their proposers need not wait
+ * for this member's flush. What they see stays linearizable: a read waits for this member's
+ * applied index, which moves only once the commit is done. Membership changes wait for it. */
+static void s_answer_early(store_member_t *self)
+{
+    if (self->answer_early_to) s_answer_pending(self, 0, self->answer_early_to, true);
 }
 
 static void s_publish(store_member_t *self)
@@ -652,7 +688,7 @@ static void s_finish(store_member_t *self)
     self->applied = self->batch.applied;
     self->commit = rd->hard.commit;
     self->term = rd->hard.term;
-    s_answer_pending(self, rd->has_snapshot ? rd->snapshot.index : 0);
+    s_answer_pending(self, rd->has_snapshot ? rd->snapshot.index : 0, UINT64_MAX, false);
     s_publish(self);
     sm_reads_ready(self, rd);
     if (self->snap_to_record && self->batch.snapshot) self->snap_to_record = false;
@@ -754,6 +790,13 @@ static void s_start(store_member_t *self)
     b->term = rd->hard.term;
     b->compact_log_to = self->compact_log_to;
     b->snapshot = self->snap_to_record ? &self->snap_record : NULL;
+    b->on_applied = s_worker_applied;
+    b->on_applied_arg = self;
+    /* The entries this ready appends are not durable until its commit; everything before them
+     * is. A lone voter commits its entries in the ready that appends them: those wait. */
+    self->answer_early_to = rd->has_snapshot ? 0
+                            : rd->entries_n  ? rd->entries[0].index - 1
+                                             : UINT64_MAX;
     sm_rtxn_end(self);
     self->busy = true;
     s_worker_give(self);
@@ -764,6 +807,7 @@ void store_member_poll(store_member_t *self)
     if (self->failed) return;
     /* A few rounds: a single member's ready often makes the next at once (its own commit). */
     for (int round = 0; round < 4; round++) {
+        if (self->busy && !self->retry_at && s_worker_applied_now(self)) s_answer_early(self);
         if (self->busy && !self->retry_at && s_worker_done(self)) s_finish(self);
         sm_snap_poll(self);
         s_release_waiting(self);

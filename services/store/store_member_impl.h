@@ -92,6 +92,8 @@ struct store_member_t {
     pthread_mutex_t mu;
     pthread_cond_t cv;
     bool job, job_done, stop; /* under mu */
+    bool job_applied;         /* under mu: the worker has the outcomes; it has not committed yet */
+    uint64_t answer_early_to; /* proposals up to here may be answered before the commit */
     int efd;
     bool busy;         /* a ready is out (with the worker, or waiting to be retried) */
     uint64_t retry_at; /* a failed job goes again at this tick (0: not failed) */
