@@ -6,6 +6,7 @@
  *     del KEY [--prefix]
  *     watch PREFIX [--rev N]                      (history from N, then changes as they come)
  *     member list | member add NAME | member remove NAME
+ *     move-leader NAME                            (waits until NAME leads)
  *     snapshot save FILE | snapshot restore FILE --data DIR --name NAME --initial A,B,C
  *                                                 [--cluster-id HEX]
  *     status                                      (every member)
@@ -26,6 +27,7 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <poll.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -56,6 +58,7 @@ static int s_usage(FILE *out)
             "  del KEY [--prefix]\n"
             "  watch PREFIX [--rev N]\n"
             "  member list | member add NAME | member remove NAME\n"
+            "  move-leader NAME\n"
             "  snapshot save FILE\n"
             "  snapshot restore FILE --data DIR --name NAME --initial A,B,C [--cluster-id HEX]\n"
             "  status\n"
@@ -363,6 +366,34 @@ static int s_member(s_ctx_t *c, const s_args_t *a)
     return 0;
 }
 
+/* Leadership to NAME, as etcdctl move-leader: the leader starts the transfer; NAME's own status
+ * tells when it leads. */
+static int s_move_leader(s_ctx_t *c, const s_args_t *a)
+{
+    if (a->words_n != 1) return s_usage(stderr);
+    const char *to = a->words[0];
+    store_member_request_t req = {.action = STORE_MEMBER_ACTION_TRANSFER, .name = (char *)to};
+    store_member_reply_t *r;
+    if (s_call(c, &store_member_request_desc, &req, &store_member_reply_desc, (void **)&r))
+        return 1;
+    uint64_t deadline = bus_now_ms() + (uint64_t)c->timeout_ms;
+    for (;;) {
+        bus_arena_reset(c->arena);
+        store_status_request_t st = {0};
+        store_status_reply_t *s;
+        if (s_call_member(c, to, &store_status_request_desc, &st, &store_status_reply_desc,
+                          (void **)&s, true) == 0 &&
+            s->header && s->header->leader && strcmp(s->header->leader, to) == 0) {
+            printf("leader moved to %s (term %" PRIu64 ")\n", to, s->header->term);
+            return 0;
+        }
+        if (bus_now_ms() >= deadline)
+            return cli_fail("%s did not become the leader within %ld ms (see the members' logs)",
+                            to, c->timeout_ms);
+        poll(NULL, 0, 50);
+    }
+}
+
 /* Every member's status (those the one asked first knows of), like etcdctl endpoint status. */
 static int s_status(s_ctx_t *c, const s_args_t *a)
 {
@@ -609,9 +640,11 @@ int cli_store(int argc, char **argv)
     static const struct {
         const char *name;
         int (*fn)(s_ctx_t *c, const s_args_t *a);
-    } cmds[] = {{"get", s_get},       {"put", s_put},         {"del", s_del},
-                {"watch", s_watch},   {"member", s_member},   {"snapshot", s_snapshot},
-                {"status", s_status}, {"compact", s_compact}, {"defrag", s_defrag}};
+    } cmds[] = {{"get", s_get},       {"put", s_put},
+                {"del", s_del},       {"watch", s_watch},
+                {"member", s_member}, {"snapshot", s_snapshot},
+                {"status", s_status}, {"compact", s_compact},
+                {"defrag", s_defrag}, {"move-leader", s_move_leader}};
     for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++) {
         if (strcmp(cmd, cmds[i].name) != 0) continue;
         if (s_connect(&c)) {

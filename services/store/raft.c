@@ -1166,6 +1166,11 @@ int raft_transfer(raft_t *self, uint64_t to)
     return 0;
 }
 
+uint64_t raft_transferee(const raft_t *self)
+{
+    return self->transferee;
+}
+
 /* --- ready and advance --------------------------------------------------------------------- */
 
 bool raft_has_ready(raft_t *self)

@@ -205,8 +205,11 @@ int raft_propose_conf(raft_t *self, int type, uint64_t member, uint64_t *index);
 int raft_apply_conf(raft_t *self, const raft_entry_t *entry, raft_conf_t *conf);
 /* Asks for a linearizable read; the ready's reads (or reads_dropped) will name context. */
 int raft_read_index(raft_t *self, uint64_t context);
-/* Hands leadership to member to (it campaigns once it has every entry). */
+/* Hands leadership to member to (it campaigns once it has every entry). Proposals are refused
+ * (RAFT_EBUSY) until it has, or until an election timeout gives up on it. */
 int raft_transfer(raft_t *self, uint64_t to);
+/* The member a transfer under way hands leadership to (RAFT_NONE: none). */
+uint64_t raft_transferee(const raft_t *self);
 /* Starts an election now (for tests and for a lone member after restart). */
 void raft_campaign(raft_t *self);
 

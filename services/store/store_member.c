@@ -260,7 +260,7 @@ static void s_propose_now(store_member_t *self, void *cookie, const uint8_t *dat
     uint64_t index, term;
     int rc = raft_propose(self->raft, data, len, &index, &term);
     /* While leadership is being handed over, writes wait for the next leader. */
-    if (rc == RAFT_ENOTLEADER || (rc == RAFT_EBUSY && self->hand_off == SM_HAND_OFF_STARTED)) {
+    if (rc == RAFT_ENOTLEADER || (rc == RAFT_EBUSY && raft_transferee(self->raft) != RAFT_NONE)) {
         sm_wait_leader(self, cookie, data, len);
         return;
     }
@@ -802,6 +802,18 @@ static void s_start(store_member_t *self)
     s_worker_give(self);
 }
 
+static void s_compact_periodic(store_member_t *self);
+
+/* What a leader does besides proposals, whenever the core is free: between two jobs, since a
+ * busy leader may never be free at a tick. */
+static void s_leader_duties(store_member_t *self)
+{
+    if (self->busy) return;
+    if (self->role == RAFT_LEADER) sm_promote_learners(self);
+    s_hand_off_now(self);
+    s_compact_periodic(self);
+}
+
 void store_member_poll(store_member_t *self)
 {
     if (self->failed) return;
@@ -809,6 +821,7 @@ void store_member_poll(store_member_t *self)
     for (int round = 0; round < 4; round++) {
         if (self->busy && !self->retry_at && s_worker_applied_now(self)) s_answer_early(self);
         if (self->busy && !self->retry_at && s_worker_done(self)) s_finish(self);
+        s_leader_duties(self);
         sm_snap_poll(self);
         s_release_waiting(self);
         s_start(self);
@@ -856,9 +869,6 @@ void store_member_tick(store_member_t *self)
         raft_tick(self->raft);
     }
     sm_reads_tick(self);
-    if (!self->busy && self->role == RAFT_LEADER) sm_promote_learners(self);
-    s_hand_off_now(self);
-    s_compact_periodic(self);
     store_member_poll(self);
 }
 

@@ -249,6 +249,25 @@ int store_member_status(store_member_t *self, void *cookie)
     return 0;
 }
 
+/* Leadership to voter id (`kubus store move-leader`): answered once the transfer has started;
+ * whoever asked watches the leader change. Writes meanwhile wait for the next leader. */
+static int s_transfer(store_member_t *self, void *cookie, uint64_t id, const char *name, bool voter,
+                      char *err, size_t errlen)
+{
+    if (!voter) return sm_fail(err, errlen, BUS_EINVALID, "store: %s is not a voter", name);
+    sm_rtxn(self);
+    if (id != self->id && raft_transfer(self->raft, id) != 0)
+        return sm_fail(err, errlen, BUS_EBUSY,
+                       "store: cannot hand leadership to %s now (a transfer is under way?)", name);
+    if (id != self->id) log_info("store.transfer", "to=%s term=%" PRIu64, name, self->term);
+    store_member_poll(self);
+    store_header_t h = {0};
+    sm_header(self, &h);
+    store_member_reply_t reply = {.header = &h, .id = id};
+    sm_reply_msg(self, cookie, &store_member_reply_desc, &reply);
+    return 0;
+}
+
 int store_member_member(store_member_t *self, void *cookie, int action, const char *name, char *err,
                         size_t errlen)
 {
@@ -268,6 +287,10 @@ int store_member_member(store_member_t *self, void *cookie, int action, const ch
         return sm_fail(err, errlen, RAFT_ENOTLEADER, "store: %s is not the leader", self->name);
     uint64_t id = store_log_member_id(name);
     bool learner, present = raft_conf_has(&store_log_state(self->log)->conf, id, &learner);
+    if (action == STORE_MEMBER_ACTION_TRANSFER)
+        return s_transfer(self, cookie, id, name, present && !learner, err, errlen);
+    if (action != STORE_MEMBER_ACTION_ADD && action != STORE_MEMBER_ACTION_REMOVE)
+        return sm_fail(err, errlen, BUS_EINVALID, "store: unknown member action %d", action);
     int type = action == STORE_MEMBER_ACTION_ADD ? RAFT_CONF_ADD_LEARNER : RAFT_CONF_REMOVE;
     if (type == RAFT_CONF_ADD_LEARNER && present)
         return sm_fail(err, errlen, BUS_EEXISTS, "store: %s is a member already", name);

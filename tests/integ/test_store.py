@@ -150,6 +150,14 @@ def test_a_stopping_leader_hands_over(ctx):
         wait_for(lambda: w.acked_after(t0), timeout=10, what='a write after the hand-over')
         _start_member(c, leader)
         _wait_caught_up(c, leader)
+    # On demand, as etcdctl move-leader: to a follower, under the same writes.
+    leader = _wait_leader(c)
+    to = [n for n in c.store_names if n != leader][0]
+    r = c.kubus('store', '--dir', c.dir, 'move-leader', to)
+    check(r.stdout.startswith('leader moved to %s (term ' % to), r.stdout + r.stderr)
+    check(_wait_leader(c) == to, 'the leader is not %s' % to)
+    r = c.kubus('store', '--dir', c.dir, 'move-leader', 'store-9', check=False)
+    check(r.returncode == 1 and 'store-9 is not a voter' in r.stderr, r.stdout + r.stderr)
     w.stop()
     check(len(w.acked) > 100, 'too few writes acknowledged: %d (errors %r)' % (len(w.acked), w.errors))
     _check_acked(c, w, '/registry/roll/')
