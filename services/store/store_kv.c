@@ -1,38 +1,43 @@
 /* store_kv: the MVCC keyspace over LMDB (the model and the API are in store_kv.h). This file
- * holds the layout, the write path, reads, compaction and the digest; the selftest and its
- * model checker live in store_kv_test.c.
+ * holds the layout, the write path, reads, compaction and the digest; the index of keys lives in
+ * memory (store_kv_index); the selftest and its model checker live in store_kv_test.c.
  *
  * Layout. Integers are big-endian, so LMDB's byte order is numeric order.
- *   kv.keys  key:   user key, 0x00, revision (7 bytes)             at most 503 + 8 = 511 bytes
- *            value: flags (1 byte, 0x01 = tombstone), sub (2); a live version goes on with
- *                   create_revision (8), version (8)
- *     User keys hold no NUL (they are C strings), so the 0x00 sorts all versions of a key before
- *     any longer key it prefixes: the database is ordered by user key, then revision, and the
- *     latest version at or below R is the entry before (key, R + 1). mod_revision is the
- *     revision in the key; (mod_revision, sub) names the version's kv.revs record, which holds
- *     its value. A tombstone's record is the flags byte and the sub.
  *   kv.revs  key:   revision (8), sub (2: the change's place within its revision)
- *            value: the user key's length (2), the user key, then a live version's value bytes
- *                   (a tombstone's record ends with the key)
- *   kv.meta  "v" -> format (8) = 2, "r" -> current revision (8), "c" -> compacted revision (8),
+ *            value: flags (1 byte, 0x01 = tombstone), the user key's length (2); a live version
+ *                   goes on with its create_revision (8) and version (8); then the user key, then
+ *                   a live version's value bytes (a tombstone's record ends with the key)
+ *   kv.meta  "v" -> format (8) = 3, "r" -> current revision (8), "c" -> compacted revision (8),
  *            "p" -> where compaction resumes: a kv.revs key (10),
  *            "g" + group -> the last revision that changed a key of that group (8)
- *   Every version has exactly one record in each of kv.keys and kv.revs; both are written and
- *   deleted together. Values live in kv.revs, as in etcd, because writes append there in
- *   revision order and fill its pages one after another, while kv.keys takes writes at random
- *   keys: with the values out, a leaf of kv.keys holds dozens of versions instead of a few, so a
- *   batch of writes dirties (and splits) far fewer of its pages.
+ *   Every version is one kv.revs record, which says all there is to know about it: the history
+ *   is the keyspace. Writes append to it in revision order, filling its pages one after another.
+ *   create_revision and version are stored, not derived while reading the history in order,
+ *   because compaction deletes a key's older versions: what it keeps could not be numbered again.
+ *
+ * The index. Finding a key's versions by key is store_kv_index's work, in memory: every key in
+ * byte order with each version's (mod revision, sub, tombstone, create_revision, version),
+ * rebuilt at open by one pass over kv.revs in order. Format 2 kept it in LMDB (kv.keys, by key
+ * then revision), where each put inserted at a random place of a B-tree and dirtied a leaf page
+ * of its own: most of the pages a batch of writes had to flush. Now a put appends to the
+ * history's end (and updates a few meta entries).
+ * Reads take the newest version at or below their revision from the index, then its value from
+ * kv.revs by (mod, sub) through their own LMDB transaction. How the index stays exactly in step
+ * with transactions that commit or abort, and with readers on other threads, is argued in
+ * store_kv_index.h.
  *
  * Compaction to C walks kv.revs in order from "p" up to C. For each change (key, r, sub) it
- * deletes the key's versions below r (at most the one an earlier step kept), then (key, r)
- * itself if it is a tombstone, each with its kv.revs record; a live (key, r) keeps its record,
- * which holds its value. "p" then moves past (r, sub), written in the same LMDB txn as the
- * deletes, so a crash neither loses nor repeats a step. What is left of a key at or below C is
- * its latest version there, unless that was a delete, and the records before "p" are exactly
- * those versions' records. Events are read only above C, so these are never replayed. */
+ * deletes the records of the key's versions below r (at most the one an earlier step kept), then
+ * (key, r)'s own if it is a tombstone; a live (key, r) keeps its record, which holds its value.
+ * "p" then moves past (r, sub), written in the same LMDB txn as the deletes, so a crash neither
+ * loses nor repeats a step. What is left of a key at or below C is its latest version there,
+ * unless that was a delete, and the records before "p" are exactly those versions' records.
+ * Events are read only above C, so these are never replayed. The index marks the deleted
+ * versions and lets them go at store_kv_settle. */
 #include "store_kv.h"
 #include "bus_codec.h"
 #include "bus_err.h"
+#include "store_kv_index.h"
 
 #include <inttypes.h>
 #include <sodium.h>
@@ -41,22 +46,21 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define S_SUFFIX   8 /* 0x00 and the 7-byte revision after a user key */
-#define S_VKEY_MAX (STORE_KV_KEY_MAX + S_SUFFIX)
 #define S_REVKEY   10 /* revision and sub in kv.revs */
-#define S_TOMB_LEN 3  /* a tombstone's kv.keys record: flags, sub */
-#define S_LIVE_LEN 19 /* a live version's: flags, sub, create_revision, version */
-#define S_HIST_HDR 2  /* the key's length, before the key in a kv.revs record */
+#define S_TOMB_HDR 3  /* a tombstone's record before its key: flags, key length */
+#define S_LIVE_HDR 19 /* a live version's: flags, key length, create_revision, version */
 #define S_TOMB     0x01u
-#define S_FORMAT   2
-#define S_META_N   4 /* "v", "r", "c", "p": the meta entries that are not groups */
+#define S_FORMAT   3
+#define S_META_N   4  /* "v", "r", "c", "p": the meta entries that are not groups */
+#define S_CHUNK    64 /* keys a walk copies out of the index at a time */
 
 struct store_kv_space_t {
-    MDB_dbi keys, revs, meta;
+    MDB_dbi revs, meta;
     store_kv_limits_t limits;
+    store_kv_index_t *index;
 };
 
-/* One version of a key as read from kv.keys. value is NULL until s_value reads it from kv.revs;
+/* One version of a key as the index has it. value is NULL until s_value reads it from kv.revs;
  * then it points into LMDB: valid until the txn writes or ends. A missing key and a tombstone
  * both read as not live (mod tells them apart). */
 typedef struct {
@@ -125,49 +129,6 @@ static uint64_t s_get_be(const uint8_t *p, int n)
     return v;
 }
 
-/* The kv.keys key of (key, rev) in out (S_VKEY_MAX bytes); returns its length. */
-static size_t s_vkey(uint8_t *out, const void *key, size_t len, uint64_t rev)
-{
-    memcpy(out, key, len);
-    out[len] = 0;
-    s_put_be(out + len + 1, rev, 7);
-    return len + S_SUFFIX;
-}
-
-/* Splits a kv.keys key into the user key's length and the revision; false when malformed. */
-static bool s_vkey_split(const MDB_val *k, size_t *len, uint64_t *rev)
-{
-    const uint8_t *p = k->mv_data;
-    if (k->mv_size <= S_SUFFIX || p[k->mv_size - S_SUFFIX] != 0) return false;
-    *len = k->mv_size - S_SUFFIX;
-    *rev = s_get_be(p + *len + 1, 7);
-    return true;
-}
-
-static bool s_vkey_is(const MDB_val *k, const void *key, size_t len)
-{
-    size_t klen;
-    uint64_t rev;
-    return s_vkey_split(k, &klen, &rev) && klen == len && memcmp(k->mv_data, key, len) == 0;
-}
-
-/* Decodes a kv.keys record (all but the value, which is in kv.revs); false when malformed. */
-static bool s_rec_decode(const MDB_val *d, uint64_t mod, s_ver_t *v)
-{
-    const uint8_t *p = d->mv_data;
-    *v = (s_ver_t){.mod = mod};
-    if (d->mv_size == S_TOMB_LEN && p[0] == S_TOMB) {
-        v->sub = (uint16_t)s_get_be(p + 1, 2);
-        return true;
-    }
-    if (d->mv_size != S_LIVE_LEN || p[0] != 0) return false;
-    v->live = true;
-    v->sub = (uint16_t)s_get_be(p + 1, 2);
-    v->create = s_get_be(p + 3, 8);
-    v->version = s_get_be(p + 11, 8);
-    return true;
-}
-
 /* The kv.revs key of (rev, sub) in out (S_REVKEY bytes). */
 static void s_revkey(uint8_t *out, uint64_t rev, uint16_t sub)
 {
@@ -182,29 +143,48 @@ static void s_revkey_next(uint8_t *k)
         if (++k[i] != 0) return;
 }
 
+static store_kv_pos_t s_pos(const uint8_t *k)
+{
+    return (store_kv_pos_t){s_get_be(k, 8), (uint16_t)s_get_be(k + 8, 2)};
+}
+
 /* A kv.revs record taken apart. key and value point into LMDB (see s_ver_t). */
 typedef struct {
+    bool live;
+    uint64_t create, version;
     const char *key;
     size_t key_len;
     const uint8_t *value;
     size_t value_len;
 } s_hist_t;
 
-/* Splits a kv.revs record into the user key and the value bytes; false when malformed. */
+/* Splits a kv.revs record into its fields; false when malformed. */
 static bool s_hist_decode(const MDB_val *d, s_hist_t *h)
 {
     const uint8_t *p = d->mv_data;
-    if (d->mv_size < S_HIST_HDR) return false;
-    h->key_len = s_get_be(p, S_HIST_HDR);
-    if (!h->key_len || h->key_len > STORE_KV_KEY_MAX || d->mv_size < S_HIST_HDR + h->key_len)
-        return false;
-    h->key = (const char *)p + S_HIST_HDR;
-    h->value = p + S_HIST_HDR + h->key_len;
-    h->value_len = d->mv_size - S_HIST_HDR - h->key_len;
-    return true;
+    if (d->mv_size < S_TOMB_HDR || (p[0] & ~S_TOMB)) return false;
+    *h = (s_hist_t){.live = !(p[0] & S_TOMB), .key_len = s_get_be(p + 1, 2)};
+    size_t hdr = h->live ? S_LIVE_HDR : S_TOMB_HDR;
+    if (!h->key_len || h->key_len > STORE_KV_KEY_MAX || d->mv_size < hdr + h->key_len) return false;
+    if (h->live) {
+        h->create = s_get_be(p + 3, 8);
+        h->version = s_get_be(p + 11, 8);
+        if (!h->create || !h->version) return false;
+    }
+    h->key = (const char *)p + hdr;
+    h->value = p + hdr + h->key_len;
+    h->value_len = d->mv_size - hdr - h->key_len;
+    return h->live || !h->value_len;
 }
 
-/* Memory order of byte strings, shorter first on a tie: the order of user keys in kv.keys. */
+/* Checks that a kv.revs record is the one of version v of key, as the index describes it. */
+static bool s_hist_is(const s_hist_t *h, const char *key, size_t len, const s_ver_t *v)
+{
+    return h->key_len == len && memcmp(h->key, key, len) == 0 && h->live == v->live &&
+           h->create == v->create && h->version == v->version;
+}
+
+/* Memory order of byte strings, shorter first on a tie: the order of user keys. */
 static int s_cmp(const void *a, size_t alen, const void *b, size_t blen)
 {
     int c = memcmp(a, b, alen < blen ? alen : blen);
@@ -213,38 +193,24 @@ static int s_cmp(const void *a, size_t alen, const void *b, size_t blen)
 
 /* --- reading versions ---------------------------------------------------------------------- */
 
-/* The latest version of key at or below rev, in *v (all zero when none). When after is not
- * NULL it gets the first entry past (key, rev): one of the key's later versions, another key's
- * first, or mv_size 0 at the end. Returns 0 or an LMDB code. */
-static int s_latest(MDB_cursor *c, const char *key, size_t len, uint64_t rev, s_ver_t *v,
-                    MDB_val *after)
+static s_ver_t s_ver(const store_kv_ver_t *iv)
 {
-    uint8_t buf[S_VKEY_MAX];
-    MDB_val k = {s_vkey(buf, key, len, rev + 1), buf}, d;
-    int rc = mdb_cursor_get(c, &k, &d, MDB_SET_RANGE);
-    if (after) *after = rc == 0 ? k : (MDB_val){0, NULL};
-    if (rc == MDB_NOTFOUND)
-        rc = mdb_cursor_get(c, &k, &d, MDB_LAST);
-    else if (rc == 0)
-        rc = mdb_cursor_get(c, &k, &d, MDB_PREV);
-    *v = (s_ver_t){0};
-    if (rc == MDB_NOTFOUND) return 0;
-    if (rc) return rc;
-    size_t klen;
-    uint64_t krev;
-    if (!s_vkey_split(&k, &klen, &krev)) return MDB_CORRUPTED;
-    if (klen != len || memcmp(k.mv_data, key, len) != 0) return 0;
-    return s_rec_decode(&d, krev, v) ? 0 : MDB_CORRUPTED;
+    return (s_ver_t){.live = iv->live,
+                     .sub = iv->sub,
+                     .create = iv->create,
+                     .mod = iv->mod,
+                     .version = iv->version};
 }
 
-/* Checks that a kv.revs record is the one of a version of key: a tombstone's holds no value. */
-static bool s_hist_is(const s_hist_t *h, const char *key, size_t len, bool live)
+/* The latest version of key at or below rev, in *v (all zero when none). */
+static void s_latest(store_kv_space_t *self, const char *key, size_t len, uint64_t rev, s_ver_t *v)
 {
-    return h->key_len == len && memcmp(h->key, key, len) == 0 && (live || !h->value_len);
+    store_kv_ver_t iv;
+    *v = store_kv_index_latest(self->index, key, len, rev, &iv) ? s_ver(&iv) : (s_ver_t){0};
 }
 
 /* Reads the value of version v of key (when live) out of its kv.revs record. Returns 0 or an
- * LMDB code (MDB_CORRUPTED when the record is missing or names another key). */
+ * LMDB code (MDB_CORRUPTED when the record is missing or is not the one the index describes). */
 static int s_value(store_kv_space_t *self, MDB_txn *txn, const char *key, size_t len, s_ver_t *v)
 {
     if (!v->live) return 0;
@@ -254,7 +220,7 @@ static int s_value(store_kv_space_t *self, MDB_txn *txn, const char *key, size_t
     int rc = mdb_get(txn, self->revs, &k, &d);
     if (rc) return rc == MDB_NOTFOUND ? MDB_CORRUPTED : rc; /* a version whose value is lost */
     s_hist_t h;
-    if (!s_hist_decode(&d, &h) || !s_hist_is(&h, key, len, true)) return MDB_CORRUPTED;
+    if (!s_hist_decode(&d, &h) || !s_hist_is(&h, key, len, v)) return MDB_CORRUPTED;
     v->value = h.value;
     v->value_len = h.value_len;
     return 0;
@@ -349,13 +315,62 @@ static void *s_to_arena(bus_arena_t *arena, void *v, size_t n, size_t size, bool
     return out;
 }
 
+/* --- walks over the index ------------------------------------------------------------------ */
+
+/* The keys of the index in order from a position, each with its version at rev, copied out a
+ * chunk at a time (the index is locked only while a chunk is copied: the writer goes on
+ * meanwhile, and what it adds is above rev). */
+typedef struct {
+    store_kv_index_t *index;
+    uint64_t rev;
+    store_kv_index_item_t *items;
+    size_t n, i, chunk;
+    bool last;                          /* the index ends with the chunk held */
+    uint8_t from[STORE_KV_KEY_MAX + 2]; /* where the next chunk starts */
+    size_t from_len;
+} s_walk_t;
+
+/* A walk from pos; chunk is the first chunk's size (later ones grow to S_CHUNK). */
+static void s_walk_init(s_walk_t *w, store_kv_index_t *index, uint64_t rev, const void *pos,
+                        size_t len, size_t chunk)
+{
+    *w = (s_walk_t){.index = index, .rev = rev, .chunk = chunk, .from_len = len};
+    memcpy(w->from, pos, len);
+    w->items = malloc(S_CHUNK * sizeof *w->items);
+    if (!w->items) abort();
+}
+
+static void s_walk_free(s_walk_t *w)
+{
+    free(w->items);
+    w->items = NULL;
+}
+
+/* The next key, NULL at the end. Valid until the next call. */
+static const store_kv_index_item_t *s_walk_next(s_walk_t *w)
+{
+    if (w->i == w->n) {
+        if (w->last) return NULL;
+        w->n = store_kv_index_scan(w->index, w->from, w->from_len, w->rev, w->items, w->chunk);
+        w->i = 0;
+        w->last = w->n < w->chunk;
+        if (!w->n) return NULL;
+        const store_kv_index_item_t *end = &w->items[w->n - 1];
+        memcpy(w->from, end->key, end->len);
+        w->from[end->len] = 0; /* the smallest key above it: keys hold no NUL */
+        w->from_len = end->len + 1;
+        w->chunk = w->chunk * 2 < S_CHUNK ? w->chunk * 2 : S_CHUNK;
+    }
+    return &w->items[w->i++];
+}
+
 /* --- open ---------------------------------------------------------------------------------- */
 
 static int s_open_dbs(store_kv_space_t *self, MDB_txn *txn, char *err, size_t errlen)
 {
-    const char *names[] = {"kv.keys", "kv.revs", "kv.meta"};
-    MDB_dbi *dbis[] = {&self->keys, &self->revs, &self->meta};
-    for (size_t i = 0; i < 3; i++) {
+    const char *names[] = {"kv.revs", "kv.meta"};
+    MDB_dbi *dbis[] = {&self->revs, &self->meta};
+    for (size_t i = 0; i < 2; i++) {
         int rc = mdb_dbi_open(txn, names[i], MDB_CREATE, dbis[i]);
         if (rc) return s_mdb_fail(err, errlen, rc, "open", names[i]);
     }
@@ -368,15 +383,44 @@ static int s_open_dbs(store_kv_space_t *self, MDB_txn *txn, char *err, size_t er
                       format, S_FORMAT);
     if (format) return 0;
     MDB_stat st;
-    rc = mdb_stat(txn, self->keys, &st);
+    rc = mdb_stat(txn, self->revs, &st);
     if (!rc && st.ms_entries)
-        return s_fail(err, errlen, BUS_ECONFIG, "store: kv.keys holds entries but no format");
+        return s_fail(err, errlen, BUS_ECONFIG, "store: kv.revs holds entries but no format");
     if (!rc) rc = s_meta_put(self, txn, "v", 1, S_FORMAT);
     if (!rc) rc = s_meta_put(self, txn, "r", 1, 1);
     if (!rc) rc = s_meta_put(self, txn, "c", 1, 0);
     uint8_t start[S_REVKEY] = {0};
     if (!rc) rc = s_resume_put(self, txn, start);
     return rc ? s_mdb_fail(err, errlen, rc, "initialize", "meta") : 0;
+}
+
+/* Builds the index out of kv.revs, in order: each key's versions come oldest first. */
+static int s_load(store_kv_space_t *self, MDB_txn *txn, char *err, size_t errlen)
+{
+    MDB_cursor *c;
+    int rc = mdb_cursor_open(txn, self->revs, &c);
+    if (rc) return s_mdb_fail(err, errlen, rc, "open cursor", "kv.revs");
+    MDB_val k, d;
+    for (rc = mdb_cursor_get(c, &k, &d, MDB_FIRST); !rc; rc = mdb_cursor_get(c, &k, &d, MDB_NEXT)) {
+        s_hist_t h;
+        if (k.mv_size != S_REVKEY || !s_hist_decode(&d, &h)) {
+            rc = MDB_CORRUPTED;
+            break;
+        }
+        store_kv_pos_t pos = s_pos(k.mv_data);
+        store_kv_ver_t v = {.mod = pos.rev,
+                            .sub = pos.sub,
+                            .live = h.live,
+                            .create = h.create,
+                            .version = h.version};
+        if ((h.live && h.create > pos.rev) ||
+            store_kv_index_load(self->index, h.key, h.key_len, &v)) {
+            rc = MDB_CORRUPTED;
+            break;
+        }
+    }
+    mdb_cursor_close(c);
+    return rc && rc != MDB_NOTFOUND ? s_mdb_fail(err, errlen, rc, "load", "kv.revs") : 0;
 }
 
 int store_kv_open(MDB_txn *txn, const store_kv_limits_t *limits, store_kv_space_t **out, char *err,
@@ -394,9 +438,11 @@ int store_kv_open(MDB_txn *txn, const store_kv_limits_t *limits, store_kv_space_
     store_kv_space_t *self = calloc(1, sizeof *self);
     if (!self) abort();
     self->limits = l;
+    self->index = store_kv_index_new();
     int rc = s_open_dbs(self, txn, err, errlen);
+    if (!rc) rc = s_load(self, txn, err, errlen);
     if (rc) {
-        free(self);
+        store_kv_destroy(&self);
         return rc;
     }
     *out = self;
@@ -406,6 +452,7 @@ int store_kv_open(MDB_txn *txn, const store_kv_limits_t *limits, store_kv_space_
 void store_kv_destroy(store_kv_space_t **self_p)
 {
     if (!self_p || !*self_p) return;
+    store_kv_index_destroy(&(*self_p)->index);
     free(*self_p);
     *self_p = NULL;
 }
@@ -428,6 +475,35 @@ size_t store_kv_group_len(const char *key, size_t len)
     for (size_t i = 0; i < len; i++)
         if (key[i] == '/' && ++slashes == 3) return i + 1;
     return len;
+}
+
+/* Compaction's resume point as txn sees it. */
+static int s_resume_pos(store_kv_space_t *self, MDB_txn *txn, store_kv_pos_t *out)
+{
+    uint8_t p[S_REVKEY];
+    int rc = s_resume_get(self, txn, p);
+    if (!rc) *out = s_pos(p);
+    return rc;
+}
+
+/* The start of a write call: the index forgets what aborted transactions left in it (see
+ * store_kv_index.h). cur is the revision wtxn sees. */
+static int s_sync(store_kv_space_t *self, MDB_txn *wtxn, uint64_t cur, char *err, size_t errlen)
+{
+    store_kv_pos_t p;
+    int rc = s_resume_pos(self, wtxn, &p);
+    if (rc) return s_mdb_fail(err, errlen, rc, "read", "meta");
+    store_kv_index_sync(self->index, mdb_txn_id(wtxn), cur, p);
+    return 0;
+}
+
+int store_kv_settle(store_kv_space_t *self, MDB_txn *txn, char *err, size_t errlen)
+{
+    store_kv_pos_t p;
+    int rc = s_resume_pos(self, txn, &p);
+    if (rc) return s_mdb_fail(err, errlen, rc, "settle", NULL);
+    store_kv_index_settle(self->index, p);
+    return 0;
 }
 
 /* --- transactions -------------------------------------------------------------------------- */
@@ -511,18 +587,17 @@ static bool s_compare_holds(const store_compare_t *c, const s_ver_t *v)
     }
 }
 
-static int s_compares(MDB_cursor *c, const codec_list_t *compares, bool *ok, char *err,
-                      size_t errlen)
+/* Whether every compare holds against the keys at revision cur (the writer's: its own earlier
+ * changes included). */
+static bool s_compares(store_kv_space_t *self, const codec_list_t *compares, uint64_t cur)
 {
     const store_compare_t *cmp = compares->v;
-    *ok = true;
-    for (size_t i = 0; i < compares->n && *ok; i++) {
+    for (size_t i = 0; i < compares->n; i++) {
         s_ver_t v;
-        int rc = s_latest(c, cmp[i].key, strlen(cmp[i].key), STORE_KV_REVISION_MAX, &v, NULL);
-        if (rc) return s_mdb_fail(err, errlen, rc, "compare", cmp[i].key);
-        *ok = s_compare_holds(&cmp[i], &v);
+        s_latest(self, cmp[i].key, strlen(cmp[i].key), cur, &v);
+        if (!s_compare_holds(&cmp[i], &v)) return false;
     }
-    return 0;
+    return true;
 }
 
 /* The state of one store_kv_txn. It reads and builds its reply first, then writes, so that
@@ -530,33 +605,33 @@ static int s_compares(MDB_cursor *c, const codec_list_t *compares, bool *ok, cha
 typedef struct {
     store_kv_space_t *self;
     MDB_txn *txn;
+    uint64_t cur; /* the revision before the txn */
     uint64_t rev; /* the revision the changes take */
     uint16_t sub; /* changes so far */
     bus_arena_t *arena;
-    s_ver_t *was;          /* each op's key before the txn (scalars only once writing starts) */
     store_event_t *events; /* one per change */
     char *err;
     size_t errlen;
 } s_apply_t;
 
 /* Reads the op's key, fills its result and, if it changes something, its event. */
-static int s_plan_op(s_apply_t *a, const store_op_t *op, store_op_result_t *result, s_ver_t *was,
-                     MDB_cursor *c)
+static int s_plan_op(s_apply_t *a, const store_op_t *op, store_op_result_t *result)
 {
     bool put = op->type == STORE_OP_TYPE_PUT;
     const char *what = put ? "put" : "delete";
-    int rc = s_latest(c, op->key, strlen(op->key), STORE_KV_REVISION_MAX, was, NULL);
-    if (!rc) rc = s_value(a->self, a->txn, op->key, strlen(op->key), was); /* for prev */
+    s_ver_t was;
+    s_latest(a->self, op->key, strlen(op->key), a->cur, &was);
+    int rc = s_value(a->self, a->txn, op->key, strlen(op->key), &was); /* for prev */
     if (rc) return s_mdb_fail(a->err, a->errlen, rc, what, op->key);
-    if (!put && !was->live) return 0;
-    store_kv_t *prev = was->live ? s_kv_new(a->arena, op->key, was, true) : NULL;
-    if (was->live && !prev) return s_arena_fail(a->err, a->errlen, what, op->key);
+    if (!put && !was.live) return 0;
+    store_kv_t *prev = was.live ? s_kv_new(a->arena, op->key, &was, true) : NULL;
+    if (was.live && !prev) return s_arena_fail(a->err, a->errlen, what, op->key);
     if (op->prev_kv) result->prev = prev;
     result->deleted = !put;
     s_ver_t now = {.live = put, .mod = a->rev};
     if (put) {
-        now.create = was->live ? was->create : a->rev;
-        now.version = was->live ? was->version + 1 : 1;
+        now.create = was.live ? was.create : a->rev;
+        now.version = was.live ? was.version + 1 : 1;
     }
     store_event_t *ev = &a->events[a->sub++];
     *ev = (store_event_t){.type = put ? STORE_EVENT_TYPE_PUT : STORE_EVENT_TYPE_DELETE,
@@ -585,16 +660,11 @@ static int s_plan(s_apply_t *a, const codec_list_t *ops, store_txn_reply_t *repl
     reply->results.n = n;
     reply->results.v = n ? bus_arena_alloc(a->arena, n * sizeof(store_op_result_t)) : NULL;
     a->events = n ? bus_arena_alloc(a->arena, n * sizeof(store_event_t)) : NULL;
-    a->was = n ? bus_arena_alloc(a->arena, n * sizeof(s_ver_t)) : NULL;
-    if (n && (!reply->results.v || !a->events || !a->was))
-        return s_arena_fail(a->err, a->errlen, "txn", "");
-    MDB_cursor *c;
-    int rc = mdb_cursor_open(a->txn, a->self->keys, &c);
-    if (rc) return s_mdb_fail(a->err, a->errlen, rc, "open cursor", "kv.keys");
+    if (n && (!reply->results.v || !a->events)) return s_arena_fail(a->err, a->errlen, "txn", "");
     const store_op_t *op = ops->v;
     store_op_result_t *results = reply->results.v;
-    for (size_t i = 0; i < n && !rc; i++) rc = s_plan_op(a, &op[i], &results[i], &a->was[i], c);
-    mdb_cursor_close(c);
+    int rc = 0;
+    for (size_t i = 0; i < n && !rc; i++) rc = s_plan_op(a, &op[i], &results[i]);
     uint8_t gk[1 + STORE_KV_KEY_MAX];
     for (uint16_t i = 0; i < a->sub && !rc; i++) {
         const char *key = a->events[i].kv->key;
@@ -604,45 +674,41 @@ static int s_plan(s_apply_t *a, const codec_list_t *ops, store_txn_reply_t *repl
     return rc;
 }
 
-/* Writes version rev of the key (a put or a tombstone): its kv.keys record, then its kv.revs
- * record with the value, appended since revisions only grow. */
-static int s_write(s_apply_t *a, const store_op_t *op, const s_ver_t *was, uint16_t sub)
+/* Writes the kv.revs record of change sub (event ev: a put or a tombstone), appended since
+ * revisions only grow. */
+static int s_write(s_apply_t *a, const store_event_t *ev, uint16_t sub)
 {
-    bool put = op->type == STORE_OP_TYPE_PUT;
-    size_t len = strlen(op->key), value_len = put ? op->value.len : 0;
-    uint8_t kb[S_VKEY_MAX], rec[S_LIVE_LEN];
-    rec[0] = put ? 0 : S_TOMB;
-    s_put_be(rec + 1, sub, 2);
-    if (put) {
-        s_put_be(rec + 3, was->live ? was->create : a->rev, 8);
-        s_put_be(rec + 11, was->live ? was->version + 1 : 1, 8);
-    }
-    MDB_val k = {s_vkey(kb, op->key, len, a->rev), kb};
-    MDB_val d = {put ? S_LIVE_LEN : S_TOMB_LEN, rec};
-    int rc = mdb_put(a->txn, a->self->keys, &k, &d, 0);
-    if (rc) return rc;
+    bool put = ev->type == STORE_EVENT_TYPE_PUT;
+    const store_kv_t *kv = ev->kv;
+    size_t len = strlen(kv->key), value_len = put ? kv->value.len : 0;
+    size_t hdr = put ? S_LIVE_HDR : S_TOMB_HDR;
     uint8_t rb[S_REVKEY];
     s_revkey(rb, a->rev, sub);
-    MDB_val rk = {S_REVKEY, rb}, rd = {S_HIST_HDR + len + value_len, NULL};
-    if ((rc = mdb_put(a->txn, a->self->revs, &rk, &rd, MDB_APPEND | MDB_RESERVE))) return rc;
+    MDB_val rk = {S_REVKEY, rb}, rd = {hdr + len + value_len, NULL};
+    int rc = mdb_put(a->txn, a->self->revs, &rk, &rd, MDB_APPEND | MDB_RESERVE);
+    if (rc) return rc;
     uint8_t *p = rd.mv_data;
-    s_put_be(p, len, S_HIST_HDR);
-    memcpy(p + S_HIST_HDR, op->key, len);
-    if (value_len) memcpy(p + S_HIST_HDR + len, op->value.data, value_len);
+    p[0] = put ? 0 : S_TOMB;
+    s_put_be(p + 1, len, 2);
+    if (put) {
+        s_put_be(p + 3, kv->create_revision, 8);
+        s_put_be(p + 11, kv->version, 8);
+    }
+    memcpy(p + hdr, kv->key, len);
+    if (value_len) memcpy(p + hdr + len, kv->value.data, value_len);
     return 0;
 }
 
-/* Writes the planned changes, the groups' last revision and the store's revision. */
-static int s_commit(s_apply_t *a, const codec_list_t *ops)
+/* Writes the planned changes, the groups' last revision and the store's revision, then adds
+ * the new versions to the index (after "r": see store_kv_index.h). */
+static int s_commit(s_apply_t *a)
 {
-    const store_op_t *op = ops->v;
-    uint16_t sub = 0;
-    for (size_t i = 0; i < ops->n; i++) {
-        if (op[i].type != STORE_OP_TYPE_PUT && !a->was[i].live) continue;
-        int rc = s_write(a, &op[i], &a->was[i], sub++);
+    for (uint16_t i = 0; i < a->sub; i++) {
+        const store_event_t *ev = &a->events[i];
+        int rc = s_write(a, ev, i);
         if (rc)
             return s_mdb_fail(a->err, a->errlen, rc,
-                              op[i].type == STORE_OP_TYPE_PUT ? "put" : "delete", op[i].key);
+                              ev->type == STORE_EVENT_TYPE_PUT ? "put" : "delete", ev->kv->key);
     }
     uint8_t gk[1 + STORE_KV_KEY_MAX];
     for (uint16_t i = 0; i < a->sub; i++) {
@@ -651,7 +717,18 @@ static int s_commit(s_apply_t *a, const codec_list_t *ops)
         if (rc) return s_mdb_fail(a->err, a->errlen, rc, "record group of", key);
     }
     int rc = s_meta_put(a->self, a->txn, "r", 1, a->rev);
-    return rc ? s_mdb_fail(a->err, a->errlen, rc, "record revision", NULL) : 0;
+    if (rc) return s_mdb_fail(a->err, a->errlen, rc, "record revision", NULL);
+    size_t txn = mdb_txn_id(a->txn);
+    for (uint16_t i = 0; i < a->sub; i++) {
+        const store_kv_t *kv = a->events[i].kv;
+        store_kv_ver_t v = {.mod = a->rev,
+                            .create = kv->create_revision,
+                            .version = kv->version,
+                            .sub = i,
+                            .live = a->events[i].type == STORE_EVENT_TYPE_PUT};
+        store_kv_index_add(a->self->index, txn, kv->key, strlen(kv->key), &v);
+    }
+    return 0;
 }
 
 int store_kv_txn(store_kv_space_t *self, MDB_txn *wtxn, const store_txn_request_t *req,
@@ -663,84 +740,30 @@ int store_kv_txn(store_kv_space_t *self, MDB_txn *wtxn, const store_txn_request_
     uint64_t cur, compacted;
     int rc = s_txn_check(self, req, err, errlen);
     if (!rc) rc = s_revs(self, wtxn, &cur, &compacted, err, errlen);
+    if (!rc) rc = s_sync(self, wtxn, cur, err, errlen);
     if (rc) return rc;
     if (cur >= STORE_KV_REVISION_MAX)
         return s_fail(err, errlen, BUS_EUNAVAILABLE, "store: txn: revisions are exhausted");
-    MDB_cursor *c;
-    if ((rc = mdb_cursor_open(wtxn, self->keys, &c)))
-        return s_mdb_fail(err, errlen, rc, "open cursor", "kv.keys");
-    bool ok;
-    rc = s_compares(c, &req->compares, &ok, err, errlen);
-    mdb_cursor_close(c);
-    if (rc) return rc;
-    s_apply_t a = {
-        .self = self, .txn = wtxn, .rev = cur + 1, .arena = arena, .err = err, .errlen = errlen};
+    bool ok = s_compares(self, &req->compares, cur);
+    s_apply_t a = {.self = self,
+                   .txn = wtxn,
+                   .cur = cur,
+                   .rev = cur + 1,
+                   .arena = arena,
+                   .err = err,
+                   .errlen = errlen};
     const codec_list_t *ops = ok ? &req->success : &req->failure;
     if ((rc = s_plan(&a, ops, reply))) return rc;
     reply->succeeded = ok;
     reply->revision = a.sub ? a.rev : cur;
     if (!(reply->header = s_header(arena, reply->revision, compacted)))
         return s_arena_fail(err, errlen, "txn", "");
-    if (a.sub && (rc = s_commit(&a, ops))) return rc;
+    if (a.sub && (rc = s_commit(&a))) return rc;
     if (changes && a.sub) *changes = (store_kv_changes_t){a.rev, {a.sub, a.events}};
     return 0;
 }
 
 /* --- ranges -------------------------------------------------------------------------------- */
-
-/* A walk over the user keys of kv.keys in order, each as of revision rev: two cursor operations
- * per key (seek past the revision, step back), a third when the key has later versions. */
-typedef struct {
-    MDB_cursor *cur;
-    uint64_t rev;
-    uint8_t next[S_VKEY_MAX + 1]; /* a user key (known) or a position to seek from */
-    size_t next_len;
-    bool known, first, done;
-    char key[STORE_KV_KEY_MAX + 1]; /* the key visited last */
-    size_t key_len;
-} s_walk_t;
-
-static void s_walk_init(s_walk_t *w, MDB_cursor *cur, uint64_t rev, const void *pos, size_t len)
-{
-    w->cur = cur;
-    w->rev = rev;
-    memcpy(w->next, pos, len);
-    w->next_len = len;
-    w->known = w->done = false;
-    w->first = len == 0; /* LMDB refuses to seek to an empty key */
-}
-
-/* Visits the next key: w->key and its version at w->rev in *v (not live when it had none
- * then), or sets w->done. Returns 0 or an LMDB code. */
-static int s_walk_step(s_walk_t *w, s_ver_t *v)
-{
-    MDB_val k = {w->next_len, w->next}, d, after;
-    if (!w->known) {
-        int rc = mdb_cursor_get(w->cur, &k, &d, w->first ? MDB_FIRST : MDB_SET_RANGE);
-        w->first = false;
-        if (rc == MDB_NOTFOUND) w->done = true;
-        if (rc) return rc == MDB_NOTFOUND ? 0 : rc;
-        uint64_t rev;
-        if (!s_vkey_split(&k, &w->next_len, &rev)) return MDB_CORRUPTED;
-    }
-    memcpy(w->key, k.mv_data, w->next_len);
-    w->key[w->key_len = w->next_len] = 0;
-    int rc = s_latest(w->cur, w->key, w->key_len, w->rev, v, &after);
-    if (rc) return rc;
-    if (!after.mv_size || s_vkey_is(&after, w->key, w->key_len)) {
-        /* Unknown (or none): seek above all of this key's versions, at or below any longer key. */
-        w->known = false;
-        memcpy(w->next, w->key, w->key_len);
-        w->next[w->key_len] = 1;
-        w->next_len = w->key_len + 1;
-    } else {
-        uint64_t rev;
-        if (!s_vkey_split(&after, &w->next_len, &rev)) return MDB_CORRUPTED;
-        memcpy(w->next, after.mv_data, w->next_len);
-        w->known = true;
-    }
-    return 0;
-}
 
 /* Which keys a range covers; the walk starts at key (or after the continue key). */
 typedef struct {
@@ -801,16 +824,17 @@ typedef struct {
     bool more, oom;
 } s_page_t;
 
-static void s_page_add(s_page_t *p, bus_arena_t *arena, const s_walk_t *w, const s_ver_t *v)
+static void s_page_add(s_page_t *p, bus_arena_t *arena, const char *key, size_t len,
+                       const s_ver_t *v)
 {
-    size_t need = w->key_len + (p->keys_only ? 0 : v->value_len);
+    size_t need = len + (p->keys_only ? 0 : v->value_len);
     if (p->n >= p->max || (p->n && p->bytes + need > p->bytes_max)) {
         p->full = p->more = true;
         return;
     }
     s_grow((void **)&p->v, &p->cap, p->n, sizeof *p->v);
-    char *key = bus_arena_strndup(arena, w->key, w->key_len);
-    store_kv_t *kv = key ? s_kv_new(arena, key, v, !p->keys_only) : NULL;
+    char *k = bus_arena_strndup(arena, key, len);
+    store_kv_t *kv = k ? s_kv_new(arena, k, v, !p->keys_only) : NULL;
     if (!kv) {
         p->oom = p->full = true;
         return;
@@ -821,8 +845,8 @@ static void s_page_add(s_page_t *p, bus_arena_t *arena, const s_walk_t *w, const
 
 /* Walks the span from its start (after the continue key when there is one), filling the page,
  * then counting the rest within count_scan_max keys. Only the page's values are read. */
-static int s_range_walk(store_kv_space_t *self, MDB_txn *txn, MDB_cursor *c, uint64_t rev,
-                        const s_span_t *span, const char *after, bus_arena_t *arena, s_page_t *page)
+static int s_range_walk(store_kv_space_t *self, MDB_txn *txn, uint64_t rev, const s_span_t *span,
+                        const char *after, bus_arena_t *arena, s_page_t *page)
 {
     uint8_t pos[STORE_KV_KEY_MAX + 1];
     size_t pos_len = span->key_len, after_len = strlen(after);
@@ -835,24 +859,25 @@ static int s_range_walk(store_kv_space_t *self, MDB_txn *txn, MDB_cursor *c, uin
             memcpy(pos, next, pos_len = after_len + 1);
     }
     s_walk_t w;
-    s_walk_init(&w, c, rev, pos, pos_len);
+    s_walk_init(&w, self->index, rev, pos, pos_len, span->single ? 2 : 8);
     uint64_t past = 0; /* keys visited after the page was full */
-    for (;;) {
-        s_ver_t v;
-        int rc = s_walk_step(&w, &v);
-        if (rc) return rc;
-        if (w.done || !s_span_has(span, w.key, w.key_len)) return 0;
-        if (page->full && ++past > self->limits.count_scan_max) return 0;
-        if (!v.live) continue;
+    int rc = 0;
+    for (const store_kv_index_item_t *it; (it = s_walk_next(&w));) {
+        if (!s_span_has(span, it->key, it->len)) break;
+        if (page->full && ++past > self->limits.count_scan_max) break;
+        if (!it->has || !it->v.live) continue;
         page->count++;
         if (page->full) {
             page->more = true;
             continue;
         }
-        if (!page->keys_only && (rc = s_value(self, txn, w.key, w.key_len, &v))) return rc;
-        s_page_add(page, arena, &w, &v);
-        if (page->oom) return 0;
+        s_ver_t v = s_ver(&it->v);
+        if (!page->keys_only && (rc = s_value(self, txn, it->key, it->len, &v))) break;
+        s_page_add(page, arena, it->key, it->len, &v);
+        if (page->oom) break;
     }
+    s_walk_free(&w);
+    return rc;
 }
 
 int store_kv_range(store_kv_space_t *self, MDB_txn *rtxn, const store_range_request_t *req,
@@ -870,11 +895,7 @@ int store_kv_range(store_kv_space_t *self, MDB_txn *rtxn, const store_range_requ
     if (req->limit && req->limit < page.max) page.max = req->limit;
     if (req->count_only) page.max = 0;
     page.full = page.max == 0;
-    MDB_cursor *c;
-    if ((rc = mdb_cursor_open(rtxn, self->keys, &c)))
-        return s_mdb_fail(err, errlen, rc, "open cursor", "kv.keys");
-    rc = s_range_walk(self, rtxn, c, rev, &span, req->after ? req->after : "", arena, &page);
-    mdb_cursor_close(c);
+    rc = s_range_walk(self, rtxn, rev, &span, req->after ? req->after : "", arena, &page);
     bool ok = !page.oom;
     reply->kvs.v = s_to_arena(arena, page.v, page.n, sizeof *page.v, &ok);
     reply->kvs.n = page.n;
@@ -899,21 +920,20 @@ typedef struct {
 
 /* The version written at (rev, sub), whose kv.revs record is h, and, when asked, the one before
  * it (p->live false when none). */
-static int s_event_vers(store_kv_space_t *self, MDB_txn *txn, MDB_cursor *kc, const s_hist_t *h,
-                        uint64_t rev, uint16_t sub, bool prev_kv, s_ver_t *v, s_ver_t *p)
+static int s_event_vers(store_kv_space_t *self, MDB_txn *txn, const s_hist_t *h, uint64_t rev,
+                        uint16_t sub, bool prev_kv, s_ver_t *v, s_ver_t *p)
 {
-    uint8_t buf[S_VKEY_MAX];
-    MDB_val k = {s_vkey(buf, h->key, h->key_len, rev), buf}, d;
-    int rc = mdb_get(txn, self->keys, &k, &d);
-    if (rc) return rc == MDB_NOTFOUND ? MDB_CORRUPTED : rc; /* history names a lost version */
-    if (!s_rec_decode(&d, rev, v) || v->sub != sub || (!v->live && h->value_len))
-        return MDB_CORRUPTED;
-    v->value = h->value;
-    v->value_len = h->value_len;
+    *v = (s_ver_t){.live = h->live,
+                   .sub = sub,
+                   .create = h->create,
+                   .mod = rev,
+                   .version = h->version,
+                   .value = h->value,
+                   .value_len = h->value_len};
     *p = (s_ver_t){0};
     if (!prev_kv) return 0;
-    rc = s_latest(kc, h->key, h->key_len, rev - 1, p, NULL);
-    return rc ? rc : s_value(self, txn, h->key, h->key_len, p);
+    s_latest(self, h->key, h->key_len, rev - 1, p);
+    return s_value(self, txn, h->key, h->key_len, p);
 }
 
 static bool s_feed_add(s_feed_t *f, bus_arena_t *arena, const char *key, size_t len, uint64_t rev,
@@ -936,7 +956,7 @@ static bool s_feed_add(s_feed_t *f, bus_arena_t *arena, const char *key, size_t 
  * (or nothing was ever compacted), so the walk never meets the records that compaction keeps at
  * or below it for their values: those are not events any more. Returns 0, an LMDB code, or
  * BUS_ETOOBIG when the arena runs out. */
-static int s_events_walk(store_kv_space_t *self, MDB_txn *txn, MDB_cursor *hc, MDB_cursor *kc,
+static int s_events_walk(store_kv_space_t *self, MDB_txn *txn, MDB_cursor *hc,
                          const store_watch_request_t *req, uint64_t from, bus_arena_t *arena,
                          s_feed_t *f)
 {
@@ -950,16 +970,15 @@ static int s_events_walk(store_kv_space_t *self, MDB_txn *txn, MDB_cursor *hc, M
         s_hist_t h;
         if (k.mv_size != S_REVKEY || !s_hist_decode(&d, &h)) return MDB_CORRUPTED;
         if (h.key_len < plen || memcmp(h.key, prefix, plen) != 0) continue;
-        uint64_t rev = s_get_be(k.mv_data, 8);
-        uint16_t sub = (uint16_t)s_get_be((const uint8_t *)k.mv_data + 8, 2);
+        store_kv_pos_t pos = s_pos(k.mv_data);
         s_ver_t v, p;
-        if ((rc = s_event_vers(self, txn, kc, &h, rev, sub, req->prev_kv, &v, &p))) return rc;
+        if ((rc = s_event_vers(self, txn, &h, pos.rev, pos.sub, req->prev_kv, &v, &p))) return rc;
         size_t need = h.key_len + v.value_len + p.value_len;
-        if (f->n && rev != f->last_rev && (f->n >= f->max || f->bytes + need > f->bytes_max)) {
+        if (f->n && pos.rev != f->last_rev && (f->n >= f->max || f->bytes + need > f->bytes_max)) {
             f->more = true; /* cut between revisions only: the reader goes on from rev */
             return 0;
         }
-        if (!s_feed_add(f, arena, h.key, h.key_len, rev, &v, &p)) return BUS_ETOOBIG;
+        if (!s_feed_add(f, arena, h.key, h.key_len, pos.rev, &v, &p)) return BUS_ETOOBIG;
     }
     return rc == MDB_NOTFOUND ? 0 : rc;
 }
@@ -981,12 +1000,10 @@ int store_kv_events(store_kv_space_t *self, MDB_txn *rtxn, const store_watch_req
                       from, compacted);
     s_feed_t f = {.max = STORE_KV_EVENTS_MAX, .bytes_max = self->limits.reply_bytes_max};
     if (req->max && req->max < f.max) f.max = req->max;
-    MDB_cursor *hc = NULL, *kc = NULL;
+    MDB_cursor *hc = NULL;
     rc = mdb_cursor_open(rtxn, self->revs, &hc);
-    if (!rc) rc = mdb_cursor_open(rtxn, self->keys, &kc);
-    if (!rc) rc = s_events_walk(self, rtxn, hc, kc, req, from, arena, &f);
+    if (!rc) rc = s_events_walk(self, rtxn, hc, req, from, arena, &f);
     if (hc) mdb_cursor_close(hc);
-    if (kc) mdb_cursor_close(kc);
     bool ok = rc != BUS_ETOOBIG;
     reply->events.v = s_to_arena(arena, f.v, f.n, sizeof *f.v, &ok);
     reply->events.n = f.n;
@@ -999,61 +1016,46 @@ int store_kv_events(store_kv_space_t *self, MDB_txn *rtxn, const store_watch_req
 
 /* --- compaction ---------------------------------------------------------------------------- */
 
-/* Deletes kc's current entry, version rev of key with record d, and its kv.revs record, found
- * with hc and checked to be that version's before it goes. */
-static int s_drop(MDB_cursor *hc, MDB_cursor *kc, const char *key, size_t len, uint64_t rev,
-                  const MDB_val *d)
+/* Deletes the kv.revs record of version iv of key, found with hc and checked to be that
+ * version's before it goes. */
+static int s_drop(MDB_cursor *hc, const char *key, size_t len, const store_kv_ver_t *iv)
 {
-    s_ver_t v;
-    if (!s_rec_decode(d, rev, &v)) return MDB_CORRUPTED;
+    s_ver_t v = s_ver(iv);
     uint8_t rb[S_REVKEY];
-    s_revkey(rb, rev, v.sub);
+    s_revkey(rb, v.mod, v.sub);
     MDB_val rk = {S_REVKEY, rb}, rd;
     int rc = mdb_cursor_get(hc, &rk, &rd, MDB_SET_KEY);
     if (rc) return rc == MDB_NOTFOUND ? MDB_CORRUPTED : rc;
     s_hist_t h;
-    if (!s_hist_decode(&rd, &h) || !s_hist_is(&h, key, len, v.live)) return MDB_CORRUPTED;
-    if ((rc = mdb_cursor_del(hc, 0))) return rc;
-    return mdb_cursor_del(kc, 0);
+    if (!s_hist_decode(&rd, &h) || !s_hist_is(&h, key, len, &v)) return MDB_CORRUPTED;
+    return mdb_cursor_del(hc, 0);
 }
 
 /* One change (key, rev, sub) at or below the compaction's revision: deletes the key's versions
  * below rev (at most the one an earlier step kept), then (key, rev) itself if it is a tombstone,
  * each with its kv.revs record. A live (key, rev) stays, record and all: it may be the version
- * that reads at the compacted revision find. Moves hc. */
-static int s_compact_one(MDB_cursor *hc, MDB_cursor *kc, const char *key, size_t len, uint64_t rev,
-                         uint16_t sub)
+ * that reads at the compacted revision find. The index marks what goes. Moves hc. */
+static int s_compact_one(store_kv_space_t *self, size_t txn, MDB_cursor *hc, const char *key,
+                         size_t len, store_kv_pos_t at)
 {
-    uint8_t buf[S_VKEY_MAX];
-    size_t blen = s_vkey(buf, key, len, rev);
-    MDB_val k, d;
-    for (;;) {
-        k = (MDB_val){blen, buf};
-        int rc = mdb_cursor_get(kc, &k, &d, MDB_SET);
-        if (rc) return rc == MDB_NOTFOUND ? MDB_CORRUPTED : rc;
-        rc = mdb_cursor_get(kc, &k, &d, MDB_PREV);
-        if (rc == MDB_NOTFOUND || (!rc && !s_vkey_is(&k, key, len))) break;
-        size_t klen;
-        uint64_t krev;
-        if (!rc && !s_vkey_split(&k, &klen, &krev)) rc = MDB_CORRUPTED;
-        if (rc || (rc = s_drop(hc, kc, key, len, krev, &d))) return rc;
+    const store_kv_ver_t *gone;
+    size_t n;
+    if (store_kv_index_compact(self->index, txn, key, len, at, &gone, &n)) return MDB_CORRUPTED;
+    for (size_t i = 0; i < n; i++) {
+        int rc = s_drop(hc, key, len, &gone[i]);
+        if (rc) return rc;
     }
-    k = (MDB_val){blen, buf};
-    int rc = mdb_cursor_get(kc, &k, &d, MDB_SET_KEY);
-    if (rc) return rc == MDB_NOTFOUND ? MDB_CORRUPTED : rc;
-    s_ver_t v;
-    if (!s_rec_decode(&d, rev, &v) || v.sub != sub) return MDB_CORRUPTED;
-    return v.live ? 0 : s_drop(hc, kc, key, len, rev, &d);
+    return 0;
 }
 
 /* Processes at most max_steps changes at or below target, in kv.revs order from the resume
  * point, then records where the next call resumes (in txn, with the deletes). */
-static int s_compact_steps(store_kv_space_t *self, MDB_txn *txn, MDB_cursor *hc, MDB_cursor *kc,
-                           uint64_t target, size_t max_steps, bool *done)
+static int s_compact_steps(store_kv_space_t *self, MDB_txn *txn, MDB_cursor *hc, uint64_t target,
+                           size_t max_steps, bool *done)
 {
     uint8_t pos[S_REVKEY];
     int rc = s_resume_get(self, txn, pos);
-    size_t steps = 0;
+    size_t steps = 0, id = mdb_txn_id(txn);
     while (!rc) {
         MDB_val k = {S_REVKEY, pos}, d;
         s_hist_t h;
@@ -1070,8 +1072,7 @@ static int s_compact_steps(store_kv_space_t *self, MDB_txn *txn, MDB_cursor *hc,
         size_t len = h.key_len;
         memcpy(key, h.key, len); /* the deletes move LMDB's pages under h */
         memcpy(pos, k.mv_data, S_REVKEY);
-        uint16_t sub = (uint16_t)s_get_be(pos + 8, 2);
-        rc = s_compact_one(hc, kc, key, len, s_get_be(pos, 8), sub); /* hc is sought again */
+        rc = s_compact_one(self, id, hc, key, len, s_pos(pos)); /* hc is sought again */
         s_revkey_next(pos);
         steps++;
     }
@@ -1085,6 +1086,7 @@ int store_kv_compact(store_kv_space_t *self, MDB_txn *wtxn, uint64_t revision, s
     *done = false;
     uint64_t cur, target;
     int rc = s_revs(self, wtxn, &cur, &target, err, errlen);
+    if (!rc) rc = s_sync(self, wtxn, cur, err, errlen);
     if (rc) return rc;
     if (revision > cur)
         return s_fail(err, errlen, BUS_EINVALID,
@@ -1095,12 +1097,10 @@ int store_kv_compact(store_kv_space_t *self, MDB_txn *wtxn, uint64_t revision, s
             return s_mdb_fail(err, errlen, rc, "record compaction", NULL);
         target = revision;
     }
-    MDB_cursor *hc = NULL, *kc = NULL;
+    MDB_cursor *hc = NULL;
     rc = mdb_cursor_open(wtxn, self->revs, &hc);
-    if (!rc) rc = mdb_cursor_open(wtxn, self->keys, &kc);
-    if (!rc) rc = s_compact_steps(self, wtxn, hc, kc, target, max_steps, done);
+    if (!rc) rc = s_compact_steps(self, wtxn, hc, target, max_steps, done);
     if (hc) mdb_cursor_close(hc);
-    if (kc) mdb_cursor_close(kc);
     return rc ? s_mdb_fail(err, errlen, rc, "compact", NULL) : 0;
 }
 
@@ -1114,25 +1114,26 @@ static void s_hash_u64(crypto_generichash_state *st, uint64_t v)
 }
 
 /* Every live key at rev, each with its value read from kv.revs. */
-static int s_digest_keys(store_kv_space_t *self, MDB_txn *txn, MDB_cursor *c, uint64_t rev,
+static int s_digest_keys(store_kv_space_t *self, MDB_txn *txn, uint64_t rev,
                          crypto_generichash_state *st)
 {
     s_walk_t w;
-    s_walk_init(&w, c, rev, "", 0);
-    for (;;) {
-        s_ver_t v;
-        int rc = s_walk_step(&w, &v);
-        if (rc || w.done) return rc;
-        if (!v.live) continue;
-        if ((rc = s_value(self, txn, w.key, w.key_len, &v))) return rc;
-        s_hash_u64(st, w.key_len);
-        crypto_generichash_update(st, (const uint8_t *)w.key, w.key_len);
+    s_walk_init(&w, self->index, rev, "", 0, S_CHUNK);
+    int rc = 0;
+    for (const store_kv_index_item_t *it; !rc && (it = s_walk_next(&w));) {
+        if (!it->has || !it->v.live) continue;
+        s_ver_t v = s_ver(&it->v);
+        if ((rc = s_value(self, txn, it->key, it->len, &v))) break;
+        s_hash_u64(st, it->len);
+        crypto_generichash_update(st, (const uint8_t *)it->key, it->len);
         s_hash_u64(st, v.create);
         s_hash_u64(st, v.mod);
         s_hash_u64(st, v.version);
         s_hash_u64(st, v.value_len);
         crypto_generichash_update(st, v.value, v.value_len);
     }
+    s_walk_free(&w);
+    return rc;
 }
 
 static int s_digest_groups(MDB_cursor *c, crypto_generichash_state *st)
@@ -1160,11 +1161,8 @@ int store_kv_digest(store_kv_space_t *self, MDB_txn *txn, uint8_t out[32], char 
     crypto_generichash_update(&st, (const uint8_t *)"kubus.store_kv.1", 16);
     s_hash_u64(&st, cur);
     s_hash_u64(&st, compacted);
+    rc = s_digest_keys(self, txn, cur, &st);
     MDB_cursor *c;
-    if (!(rc = mdb_cursor_open(txn, self->keys, &c))) {
-        rc = s_digest_keys(self, txn, c, cur, &st);
-        mdb_cursor_close(c);
-    }
     if (!rc && !(rc = mdb_cursor_open(txn, self->meta, &c))) {
         rc = s_digest_groups(c, &st);
         mdb_cursor_close(c);
@@ -1179,13 +1177,13 @@ int store_kv_stats(store_kv_space_t *self, MDB_txn *txn, store_kv_stats_t *out, 
     memset(out, 0, sizeof *out);
     int rc = s_revs(self, txn, &out->revision, &out->compacted, err, errlen);
     if (rc) return rc;
-    MDB_stat ks, hs, ms;
+    MDB_stat hs, ms;
     MDB_cursor *c = NULL;
     uint8_t pos[S_REVKEY];
     MDB_val k = {S_REVKEY, pos}, d;
-    if (!(rc = mdb_stat(txn, self->keys, &ks)) && !(rc = mdb_stat(txn, self->revs, &hs)) &&
-        !(rc = mdb_stat(txn, self->meta, &ms)) && !(rc = s_resume_get(self, txn, pos)) &&
-        !(rc = mdb_cursor_open(txn, self->revs, &c))) {
+    if (!(rc = mdb_stat(txn, self->revs, &hs)) && !(rc = mdb_stat(txn, self->meta, &ms)) &&
+        !(rc = s_resume_get(self, txn, pos)) && !(rc = mdb_cursor_open(txn, self->revs, &c))) {
+        out->versions = store_kv_index_versions(self->index, out->revision, s_pos(pos));
         /* Work is left when the first change compaction has not processed is at or below C. */
         rc = mdb_cursor_get(c, &k, &d, MDB_SET_RANGE);
         out->compacting = !rc && k.mv_size == S_REVKEY && s_get_be(k.mv_data, 8) <= out->compacted;
@@ -1193,7 +1191,6 @@ int store_kv_stats(store_kv_space_t *self, MDB_txn *txn, store_kv_stats_t *out, 
     }
     if (c) mdb_cursor_close(c);
     if (rc) return s_mdb_fail(err, errlen, rc, "stats", NULL);
-    out->versions = ks.ms_entries;
     out->history = hs.ms_entries;
     out->groups = ms.ms_entries - S_META_N;
     return 0;

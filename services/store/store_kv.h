@@ -17,7 +17,17 @@
  * Errors are 0 or a negative bus_err.h code, with a text in err (may be NULL) such as
  * "store: put /registry/pods/a/b: MDB_MAP_FULL: ...". LMDB failures map to BUS_EUNAVAILABLE
  * (MDB_MAP_FULL, MDB_TXN_FULL: the environment is full) or BUS_EINTERNAL (anything else,
- * including corrupt records). Not thread-safe in itself; LMDB's rules apply to the txns. */
+ * including corrupt records).
+ *
+ * Threads. The index of keys is kept in memory (rebuilt at open from the history: an O(history)
+ * pass; it holds an entry per version, so memory grows with what is stored, as the file does).
+ * One thread at a time may write (store_kv_txn, store_kv_compact, one write transaction after
+ * the other, each committed or aborted as the caller decides: nothing needs to be said to the
+ * keyspace either way), while other threads read (store_kv_range, store_kv_events,
+ * store_kv_digest, store_kv_stats, store_kv_revision), each through its own read transaction,
+ * and see exactly that transaction's snapshot. Versions compaction removes stay in memory until
+ * store_kv_settle says no reader can need them any more. open and destroy: no other thread. LMDB's
+ * rules apply to the txns. */
 #pragma once
 
 #include "bus_arena.h"
@@ -29,13 +39,12 @@
 #include <stdint.h>
 
 /* Named databases used (size mdb_env_set_maxdbs for at least this many of ours):
- *   "kv.keys"  every version of every key, by key then revision (without its value)
- *   "kv.revs"  the history and the values: each version's key and value, by revision
+ *   "kv.revs"  every version of every key: its key, numbers and value, by revision
  *   "kv.meta"  current and compacted revision, compaction's progress, last revision per group
  * The encodings are described at the top of store_kv.c. */
-#define STORE_KV_DBS 3
+#define STORE_KV_DBS 2
 
-/* Longest key: LMDB's key limit (511) less the 8 bytes that follow the key in "kv.keys". */
+/* Longest key (a group's meta key, "g" and up to the whole key, must fit LMDB's 511). */
 #define STORE_KV_KEY_MAX 503
 /* Largest revision the encoding holds (2^56 - 2; at a million writes a second, 2000 years). */
 #define STORE_KV_REVISION_MAX ((UINT64_C(1) << 56) - 2)
@@ -68,7 +77,8 @@ typedef struct {
 typedef struct {
     uint64_t revision;
     uint64_t compacted;
-    size_t versions; /* entries in kv.keys: versions and tombstones */
+    size_t versions; /* versions and tombstones the index holds as of txn (the writer's, or one
+                      * reading the last commit) */
     size_t history;  /* entries in kv.revs: one per version, so always equal to versions */
     size_t groups;   /* groups with a recorded last revision */
     bool compacting; /* history at or below the compacted revision is still to be processed */
@@ -76,9 +86,10 @@ typedef struct {
 
 /* Opens (creating when absent) the databases inside txn, a write transaction, and initializes
  * an empty keyspace at revision 1. The handles become usable in other transactions once the
- * caller commits txn (LMDB's rule for new database handles). limits may be NULL. Returns 0 with
- * *out set, or an error: an LMDB failure, BUS_ECONFIG for a keyspace written in an unknown
- * format, BUS_EINVALID for limits out of range. */
+ * caller commits txn (LMDB's rule for new database handles), and builds the index of keys out of
+ * the history txn sees (one pass over it). limits may be NULL. Returns 0 with *out set, or an
+ * error: an LMDB failure (BUS_EINTERNAL for a corrupt history), BUS_ECONFIG for a keyspace
+ * written in another format (this build reads format 3), BUS_EINVALID for limits out of range. */
 int store_kv_open(MDB_txn *txn, const store_kv_limits_t *limits, store_kv_space_t **out, char *err,
                   size_t errlen);
 /* Frees the handle (the databases stay in the environment). Accepts NULL. */
@@ -151,6 +162,14 @@ int store_kv_events(store_kv_space_t *self, MDB_txn *rtxn, const store_watch_req
  * current one; LMDB errors (abort wtxn). */
 int store_kv_compact(store_kv_space_t *self, MDB_txn *wtxn, uint64_t revision, size_t max_steps,
                      bool *done, char *err, size_t errlen);
+
+/* Frees the memory of the versions that compaction steps committed as of txn's snapshot removed.
+ * Until then the index keeps them, because a reader whose snapshot is older may still read them.
+ * Call it with txn as new as the last commit, when no read transaction older than txn will be
+ * used with the keyspace again (the member: from its loop, the only reader, once its read
+ * transaction was renewed after the writer's commit). Skipping it costs only memory. Any thread;
+ * an LMDB error when txn cannot be read. */
+int store_kv_settle(store_kv_space_t *self, MDB_txn *txn, char *err, size_t errlen);
 
 /* A BLAKE2b-256 digest of the logical content: the current and compacted revisions, every live
  * key with its revisions, version and value, and the last revision of every group. Replicas at

@@ -5,9 +5,13 @@
  * Each part runs in its own temporary LMDB environment. */
 #include "store_kv.h"
 #include "bus_err.h"
+#include "store_kv_index.h"
+#include "store_kv_map.h"
 
 #include <assert.h>
 #include <inttypes.h>
+#include <pthread.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,8 +33,9 @@ static void s_env_open(s_db_t *db, size_t map_bytes, const store_kv_limits_t *li
     assert(mdb_env_create(&db->env) == 0);
     assert(mdb_env_set_maxdbs(db->env, STORE_KV_DBS) == 0);
     assert(mdb_env_set_mapsize(db->env, map_bytes ? map_bytes : (size_t)256 << 20) == 0);
-    /* No fsync: the tests measure the keyspace, not the disk. */
-    assert(mdb_env_open(db->env, db->dir, MDB_NOSYNC, 0600) == 0);
+    /* No fsync: the tests measure the keyspace, not the disk. Read txns not tied to threads, as
+     * the member has them: a test may keep an old one open while it reads with new ones. */
+    assert(mdb_env_open(db->env, db->dir, MDB_NOSYNC | MDB_NOTLS, 0600) == 0);
     MDB_txn *txn;
     assert(mdb_txn_begin(db->env, NULL, 0, &txn) == 0);
     assert(store_kv_open(txn, limits, &db->kv, db->err, sizeof db->err) == 0);
@@ -159,8 +164,17 @@ static int s_events(s_db_t *db, const char *prefix, uint64_t from, uint32_t max,
     return rc;
 }
 
-/* Compacts to rev in steps of max_steps, one LMDB txn each; returns the number of calls. */
-static int s_compact(s_db_t *db, uint64_t rev, size_t max_steps)
+/* Lets the index forget what compaction removed (no read txn is open between the helpers). */
+static void s_settle(s_db_t *db)
+{
+    MDB_txn *txn = s_begin(db, false);
+    assert(store_kv_settle(db->kv, txn, db->err, sizeof db->err) == 0);
+    mdb_txn_abort(txn);
+}
+
+/* Compacts to rev in steps of max_steps, one LMDB txn each, settling after each when settle;
+ * returns the number of calls. */
+static int s_compact_with(s_db_t *db, uint64_t rev, size_t max_steps, bool settle)
 {
     bool done = false;
     int calls = 0;
@@ -172,9 +186,15 @@ static int s_compact(s_db_t *db, uint64_t rev, size_t max_steps)
             return rc;
         }
         assert(mdb_txn_commit(txn) == 0);
+        if (settle) s_settle(db);
         calls++;
     }
     return calls;
+}
+
+static int s_compact(s_db_t *db, uint64_t rev, size_t max_steps)
+{
+    return s_compact_with(db, rev, max_steps, true);
 }
 
 static store_kv_stats_t s_stats(s_db_t *db)
@@ -683,16 +703,18 @@ static void s_format(void)
     s_db_t db;
     s_open(&db, 0, NULL);
     s_set(&db, "/a", "1");
-    MDB_txn *txn = s_begin(&db, true);
-    MDB_dbi meta;
-    assert(mdb_dbi_open(txn, "kv.meta", 0, &meta) == 0);
-    uint8_t one[8] = {0, 0, 0, 0, 0, 0, 0, 1};
-    MDB_val k = {1, "v"}, d = {8, one};
-    assert(mdb_put(txn, meta, &k, &d, 0) == 0); /* as the first format wrote it */
-    store_kv_space_t *kv;
-    assert(store_kv_open(txn, NULL, &kv, db.err, sizeof db.err) == BUS_ECONFIG && !kv);
-    assert(strstr(db.err, "format 1") && strstr(db.err, "format 2"));
-    mdb_txn_abort(txn);
+    for (uint8_t format = 1; format <= 2; format++) { /* as the earlier formats wrote it */
+        MDB_txn *txn = s_begin(&db, true);
+        MDB_dbi meta;
+        assert(mdb_dbi_open(txn, "kv.meta", 0, &meta) == 0);
+        uint8_t v[8] = {0, 0, 0, 0, 0, 0, 0, format};
+        MDB_val k = {1, "v"}, d = {8, v};
+        assert(mdb_put(txn, meta, &k, &d, 0) == 0);
+        store_kv_space_t *kv;
+        assert(store_kv_open(txn, NULL, &kv, db.err, sizeof db.err) == BUS_ECONFIG && !kv);
+        assert(strstr(db.err, format == 1 ? "format 1" : "format 2") && strstr(db.err, "format 3"));
+        mdb_txn_abort(txn);
+    }
     s_close(&db);
 }
 
@@ -879,6 +901,13 @@ static void s_map_full(void)
     assert(strcmp(s_get(&db, "/keep", 0, &kv), "kept") == 0 && s_stats(&db).revision == 2);
     assert(strcmp(s_get(&db, "/fill/00000", 0, &kv), "") == 0);
     assert(s_set(&db, "/after", "ok") == 3);
+    /* The failed txn's versions took revisions 3 and up: none of them is read now that 3 is. */
+    assert(strcmp(s_get(&db, "/fill/00000", 0, &kv), "") == 0);
+    store_range_request_t req = {.key = "/", .prefix = true};
+    store_range_reply_t reply;
+    assert(s_range(&db, &req, &reply) == 0 && reply.kvs.n == 2 && reply.count == 2);
+    store_kv_stats_t st = s_stats(&db);
+    assert(st.versions == 2 && st.history == 2);
     s_close(&db);
 }
 
@@ -995,6 +1024,665 @@ static void s_compaction_restart(void)
     }
     s_close(&a);
     s_close(&b);
+}
+
+/* --- the index ----------------------------------------------------------------------------- */
+
+#define S_MAP_KEYS 400 /* keys of 1 to 5 bytes over "ab/": 363 of them */
+
+typedef struct {
+    char key[8];
+    size_t len;
+    uint64_t value;
+} s_map_entry_t;
+
+static int s_bytes_cmp(const void *a, size_t alen, const void *b, size_t blen)
+{
+    int c = memcmp(a, b, alen < blen ? alen : blen);
+    return c ? c : (alen > blen) - (alen < blen);
+}
+
+/* The first of the n sorted entries at or above key. */
+static size_t s_map_lower(const s_map_entry_t *m, size_t n, const char *key, size_t len)
+{
+    size_t i = 0;
+    while (i < n && s_bytes_cmp(m[i].key, m[i].len, key, len) < 0) i++;
+    return i;
+}
+
+/* Walks the map from key to its end; it must meet exactly the model's entries from there. */
+static void s_map_walk_is(store_kv_map_t *map, const s_map_entry_t *m, size_t n, const char *key,
+                          size_t len)
+{
+    size_t i = s_map_lower(m, n, key, len);
+    for (const uint64_t *rec = store_kv_map_seek(map, key, len); rec;
+         rec = store_kv_map_next(map, rec), i++) {
+        size_t klen;
+        const char *k = store_kv_map_key(map, rec, &klen);
+        assert(i < n && klen == m[i].len && memcmp(k, m[i].key, klen) == 0 && *rec == m[i].value);
+    }
+    assert(i == n);
+}
+
+/* The ordered map against a sorted array: random puts, deletes and lookups of keys that prefix
+ * one another, and walks in order from keys present and absent; then a large map in order. */
+static void s_map(void)
+{
+    uint64_t seed = 99;
+    store_kv_map_t *map = store_kv_map_new(sizeof(uint64_t), 5);
+    static s_map_entry_t m[S_MAP_KEYS];
+    size_t n = 0;
+    for (uint64_t step = 1; step <= 30000; step++) {
+        char key[8];
+        size_t len = 1 + s_rand(&seed) % 5;
+        for (size_t i = 0; i < len; i++) key[i] = "ab/"[s_rand(&seed) % 3];
+        size_t i = s_map_lower(m, n, key, len);
+        bool have = i < n && m[i].len == len && memcmp(m[i].key, key, len) == 0;
+        int op = (int)(s_rand(&seed) % 3);
+        if (op == 0) {
+            bool created;
+            uint64_t *rec = store_kv_map_put(map, key, len, &created);
+            assert(created == !have && (have || *rec == 0));
+            *rec = step;
+            if (!have) {
+                assert(n < S_MAP_KEYS);
+                memmove(&m[i + 1], &m[i], (n++ - i) * sizeof *m);
+                memcpy(m[i].key, key, len);
+                m[i].len = len;
+            }
+            m[i].value = step;
+        } else if (op == 1) {
+            assert(store_kv_map_del(map, key, len) == have);
+            if (have) memmove(&m[i], &m[i + 1], (--n - i) * sizeof *m);
+        } else {
+            const uint64_t *rec = store_kv_map_get(map, key, len);
+            assert(have ? rec && *rec == m[i].value : !rec);
+            s_map_walk_is(map, m, n, key, len);
+        }
+        assert(store_kv_map_count(map) == n);
+    }
+    s_map_walk_is(map, m, n, "", 0);
+    store_kv_map_destroy(&map);
+    assert(!map);
+    store_kv_map_destroy(NULL);
+    /* 100000 keys put in a scrambled order come out sorted; every other one deleted. */
+    map = store_kv_map_new(0, 1);
+    for (uint32_t i = 0; i < 100000; i++) {
+        char key[16];
+        bool created;
+        store_kv_map_put(
+            map, key,
+            (size_t)snprintf(key, sizeof key, "%08x", (unsigned)((uint64_t)i * 35761 % 100000)),
+            &created);
+        assert(created);
+    }
+    for (uint32_t i = 0; i < 100000; i += 2) {
+        char key[16];
+        assert(store_kv_map_del(map, key, (size_t)snprintf(key, sizeof key, "%08x", i)));
+    }
+    uint32_t want = 1;
+    for (void *rec = store_kv_map_seek(map, "", 0); rec; rec = store_kv_map_next(map, rec)) {
+        char key[16];
+        size_t len;
+        const char *k = store_kv_map_key(map, rec, &len);
+        assert(len == 8 && memcmp(k, key, (size_t)snprintf(key, sizeof key, "%08x", want)) == 0);
+        want += 2;
+    }
+    assert(want == 100001 && store_kv_map_count(map) == 50000);
+    store_kv_map_destroy(&map);
+}
+
+static store_kv_ver_t s_iv(uint64_t mod, uint16_t sub, uint64_t create, uint64_t version)
+{
+    return (store_kv_ver_t){
+        .mod = mod, .sub = sub, .create = create, .version = version, .live = create != 0};
+}
+
+/* One attempt of a transaction at revision 5 (LMDB numbers it 7): adds at 6, then compaction to
+ * 5: (/a, 3) takes /a at 2, (/b, 5), a tombstone, takes /b at 4 and itself. */
+static void s_index_txn(store_kv_index_t *ix)
+{
+    store_kv_index_sync(ix, 7, 5, (store_kv_pos_t){0, 0});
+    store_kv_ver_t c6 = s_iv(6, 0, 6, 1), a6 = s_iv(6, 1, 2, 3), v;
+    store_kv_index_add(ix, 7, "/c", 2, &c6);
+    store_kv_index_add(ix, 7, "/a", 2, &a6);
+    const store_kv_ver_t *gone;
+    size_t n;
+    assert(store_kv_index_compact(ix, 7, "/a", 2, (store_kv_pos_t){2, 0}, &gone, &n) == 0 && !n);
+    assert(store_kv_index_compact(ix, 7, "/a", 2, (store_kv_pos_t){3, 0}, &gone, &n) == 0);
+    assert(n == 1 && gone[0].mod == 2);
+    assert(store_kv_index_compact(ix, 7, "/b", 2, (store_kv_pos_t){4, 0}, &gone, &n) == 0 && !n);
+    assert(store_kv_index_compact(ix, 7, "/b", 2, (store_kv_pos_t){5, 0}, &gone, &n) == 0);
+    assert(n == 2 && gone[0].mod == 4 && gone[1].mod == 5 && !gone[1].live);
+    /* A step over a version gone already, or one the index lacks, is a disagreement. */
+    assert(store_kv_index_compact(ix, 7, "/b", 2, (store_kv_pos_t){5, 0}, &gone, &n) == -1);
+    assert(store_kv_index_compact(ix, 7, "/x", 2, (store_kv_pos_t){3, 0}, &gone, &n) == -1);
+    /* Held: 6 versions. The transaction sees 3 of them (3 deleted); a reader of the last commit
+     * sees the 4 it had, and reads them all. */
+    assert(store_kv_index_held(ix) == 6);
+    assert(store_kv_index_versions(ix, 6, (store_kv_pos_t){5, 1}) == 3);
+    assert(store_kv_index_versions(ix, 5, (store_kv_pos_t){0, 0}) == 4);
+    assert(store_kv_index_latest(ix, "/a", 2, 2, &v) && v.mod == 2);
+    assert(store_kv_index_latest(ix, "/b", 2, 4, &v) && v.mod == 4 && v.live);
+    assert(!store_kv_index_latest(ix, "/c", 2, 5, &v));
+}
+
+/* The index's bookkeeping on its own: loading, reads at revisions, an attempt undone at the next
+ * write call, one committed, removals settled only once committed, an aborted step after
+ * committed ones. */
+static void s_index(void)
+{
+    store_kv_index_t *ix = store_kv_index_new();
+    store_kv_ver_t a2 = s_iv(2, 0, 2, 1), a3 = s_iv(3, 0, 2, 2), b4 = s_iv(4, 0, 4, 1);
+    store_kv_ver_t b5 = s_iv(5, 0, 0, 0), v;
+    assert(store_kv_index_load(ix, "/a", 2, &a2) == 0 &&
+           store_kv_index_load(ix, "/a", 2, &a3) == 0);
+    assert(store_kv_index_load(ix, "/a", 2, &a2) == -1); /* not newer than /a's newest */
+    assert(store_kv_index_load(ix, "/b", 2, &b4) == 0 &&
+           store_kv_index_load(ix, "/b", 2, &b5) == 0);
+    assert(!store_kv_index_latest(ix, "/a", 2, 1, &v) && !store_kv_index_latest(ix, "/", 1, 9, &v));
+    assert(store_kv_index_latest(ix, "/a", 2, 2, &v) && v.mod == 2 && v.version == 1);
+    assert(store_kv_index_latest(ix, "/a", 2, 9, &v) && v.mod == 3 && v.version == 2);
+    assert(store_kv_index_latest(ix, "/b", 2, 5, &v) && !v.live && v.mod == 5);
+    store_kv_index_item_t items[4];
+    assert(store_kv_index_scan(ix, "", 0, 2, items, 4) == 2);
+    assert(strcmp(items[0].key, "/a") == 0 && items[0].has && items[0].v.mod == 2);
+    assert(strcmp(items[1].key, "/b") == 0 && !items[1].has);
+    assert(store_kv_index_scan(ix, "/a\0", 3, 4, items, 4) == 1 && items[0].v.mod == 4);
+    assert(store_kv_index_scan(ix, "/a", 2, 9, items, 1) == 1 && items[0].v.mod == 3);
+    /* The first attempt aborts: the next write call (LMDB numbers the next write txn 7 again)
+     * sees revision 5 and resume point 0, and the index is as it was. */
+    s_index_txn(ix);
+    store_kv_index_settle(ix, (store_kv_pos_t){0, 0}); /* nothing is committed: nothing goes */
+    assert(store_kv_index_held(ix) == 6);
+    store_kv_index_sync(ix, 7, 5, (store_kv_pos_t){0, 0});
+    assert(store_kv_index_held(ix) == 4 &&
+           store_kv_index_versions(ix, 5, (store_kv_pos_t){0, 0}) == 4);
+    assert(store_kv_index_scan(ix, "", 0, 9, items, 4) == 2 && items[0].v.mod == 3);
+    assert(!store_kv_index_latest(ix, "/c", 2, 9, &v));
+    /* The second commits: the next transaction (8) sees 6 and (5, 1); nothing is undone. */
+    s_index_txn(ix);
+    store_kv_pos_t p6 = {5, 1};
+    store_kv_index_sync(ix, 8, 6, p6);
+    assert(store_kv_index_held(ix) == 6 && store_kv_index_versions(ix, 6, p6) == 3);
+    /* Transaction 8 adds /a at 7 and steps over (/a, 6): /a at 3 goes. Meanwhile a reader of
+     * commit 7 settles: the committed steps go, up to /a at 3's, which is not committed. */
+    store_kv_ver_t a7 = s_iv(7, 0, 2, 4);
+    store_kv_index_add(ix, 8, "/a", 2, &a7);
+    const store_kv_ver_t *gone;
+    size_t n;
+    assert(store_kv_index_compact(ix, 8, "/a", 2, (store_kv_pos_t){6, 1}, &gone, &n) == 0);
+    assert(n == 1 && gone[0].mod == 3);
+    store_kv_index_settle(ix, (store_kv_pos_t){4, 0}); /* a snapshot where only (/a, 3) is done */
+    assert(store_kv_index_held(ix) == 6);
+    store_kv_index_settle(ix, p6);
+    assert(store_kv_index_held(ix) == 4); /* /a at 3, 6, 7, /c at 6 */
+    assert(store_kv_index_scan(ix, "", 0, 6, items, 4) == 2 && strcmp(items[1].key, "/c") == 0);
+    assert(store_kv_index_latest(ix, "/a", 2, 5, &v) && v.mod == 3); /* marked, still read */
+    /* Transaction 8 aborts: its add and its step are undone. */
+    store_kv_index_sync(ix, 8, 6, p6);
+    assert(store_kv_index_held(ix) == 3 && store_kv_index_versions(ix, 6, p6) == 3);
+    assert(store_kv_index_latest(ix, "/a", 2, 9, &v) && v.mod == 6 && v.version == 3);
+    assert(store_kv_index_compact(ix, 8, "/a", 2, (store_kv_pos_t){6, 1}, &gone, &n) == 0);
+    assert(n == 1 && gone[0].mod == 3);
+    store_kv_index_destroy(&ix);
+    assert(!ix);
+    store_kv_index_destroy(NULL);
+}
+
+/* --- the index in step with LMDB ----------------------------------------------------------- */
+
+static uint64_t s_fnv(uint64_t h, const void *p, size_t n)
+{
+    const uint8_t *b = p;
+    for (size_t i = 0; i < n; i++) h = (h ^ b[i]) * 0x100000001b3ull;
+    return h;
+}
+
+static uint64_t s_fnv_kv(uint64_t h, const store_kv_t *kv)
+{
+    if (!kv) return s_fnv(h, "-", 1);
+    uint64_t nums[] = {kv->create_revision, kv->mod_revision, kv->version, kv->value.len};
+    h = s_fnv(h, kv->key, strlen(kv->key) + 1);
+    h = s_fnv(h, nums, sizeof nums);
+    return s_fnv(h, kv->value.data, kv->value.len);
+}
+
+/* What a reader finds at rev: every live key with its numbers and value (an error: its code). */
+static uint64_t s_state_at(s_db_t *db, uint64_t rev)
+{
+    store_range_request_t req = {.key = "", .prefix = true, .revision = rev};
+    store_range_reply_t reply;
+    int rc = s_range(db, &req, &reply);
+    uint64_t h = s_fnv(0xcbf29ce484222325ull, &rc, sizeof rc);
+    if (rc) return h;
+    assert(!reply.more && reply.count == reply.kvs.n);
+    for (size_t i = 0; i < reply.kvs.n; i++) h = s_fnv_kv(h, &((store_kv_t *)reply.kvs.v)[i]);
+    return h;
+}
+
+/* The events from from on, with their previous versions. */
+static uint64_t s_events_from(s_db_t *db, uint64_t from)
+{
+    uint64_t h = 0xcbf29ce484222325ull;
+    for (;;) {
+        store_watch_reply_t reply;
+        int rc = s_events(db, "", from, 0, true, &reply);
+        h = s_fnv(h, &rc, sizeof rc);
+        if (rc) return h;
+        const store_event_t *ev = reply.events.v;
+        for (size_t i = 0; i < reply.events.n; i++) {
+            h = s_fnv(h, &ev[i].type, sizeof ev[i].type);
+            h = s_fnv_kv(s_fnv_kv(h, ev[i].kv), ev[i].prev);
+        }
+        if (!reply.more) return h;
+        from = ev[reply.events.n - 1].revision + 1;
+    }
+}
+
+/* Everything a keyspace answers: reads at every revision it serves and around, the history,
+ * the digest, the counters. */
+typedef struct {
+    uint64_t at[512];
+    uint64_t history;
+    uint8_t digest[32];
+    store_kv_stats_t stats;
+} s_answers_t;
+
+static void s_answers(s_db_t *db, s_answers_t *a)
+{
+    memset(a, 0, sizeof *a);
+    a->stats = s_stats(db);
+    assert(a->stats.versions == a->stats.history);
+    uint64_t from = a->stats.compacted ? a->stats.compacted - 1 : 0;
+    assert(a->stats.revision + 2 - from < 512);
+    for (uint64_t rev = from; rev <= a->stats.revision + 1; rev++)
+        a->at[rev - from] = s_state_at(db, rev);
+    a->history = s_events_from(db, a->stats.compacted + 1);
+    s_digest(db, a->digest);
+}
+
+static bool s_answers_eq(const s_answers_t *a, const s_answers_t *b)
+{
+    return memcmp(a->at, b->at, sizeof a->at) == 0 && a->history == b->history &&
+           memcmp(a->digest, b->digest, 32) == 0 && a->stats.revision == b->stats.revision &&
+           a->stats.compacted == b->stats.compacted && a->stats.versions == b->stats.versions &&
+           a->stats.history == b->stats.history && a->stats.groups == b->stats.groups &&
+           a->stats.compacting == b->stats.compacting;
+}
+
+/* Part of a compaction to rev, steps at a time in one txn, not settled; returns done. */
+static bool s_compact_part(s_db_t *db, uint64_t rev, size_t steps)
+{
+    MDB_txn *txn = s_begin(db, true);
+    bool done;
+    assert(store_kv_compact(db->kv, txn, rev, steps, &done, db->err, sizeof db->err) == 0);
+    assert(mdb_txn_commit(txn) == 0);
+    return done;
+}
+
+/* The index built at open out of kv.revs answers as the one the writes built, at every revision,
+ * with a compaction part way and its removals not settled; both then go on alike. */
+static void s_rebuild(void)
+{
+    s_db_t a, b;
+    s_open(&a, 0, NULL);
+    s_open(&b, 0, NULL);
+    s_feed(&a, 11, 240); /* the last compaction is 40 txns back */
+    s_feed(&b, 11, 240);
+    uint64_t target = s_stats(&a).revision - 40;
+    assert(!s_compact_part(&a, target, 15) && !s_compact_part(&b, target, 15));
+    s_answers_t before, after;
+    s_answers(&a, &before);
+    assert(before.stats.compacting && before.stats.compacted == target);
+    s_reopen(&a);
+    s_answers(&a, &after);
+    assert(s_answers_eq(&before, &after));
+    s_answers(&b, &after);
+    assert(s_answers_eq(&before, &after));
+    /* The same writes and the rest of the compaction, then a reopen of the other one. */
+    s_feed(&a, 12, 120);
+    s_feed(&b, 12, 120);
+    s_compact_with(&a, 0, 7, false);
+    s_compact_with(&b, 0, 7, true);
+    s_answers(&a, &before);
+    s_answers(&b, &after);
+    assert(s_answers_eq(&before, &after) && !before.stats.compacting);
+    s_reopen(&b);
+    s_answers(&b, &after);
+    assert(s_answers_eq(&before, &after));
+    s_close(&a);
+    s_close(&b);
+}
+
+/* Runs r in txn (which the caller commits or aborts); returns the revision it took. */
+static uint64_t s_txn_in(s_db_t *db, MDB_txn *txn, s_req_t *r)
+{
+    store_txn_request_t req = s_build(r);
+    store_txn_reply_t reply;
+    bus_arena_reset(db->arena);
+    assert(store_kv_txn(db->kv, txn, &req, db->arena, &reply, NULL, db->err, sizeof db->err) == 0);
+    return reply.revision;
+}
+
+/* A batch aborted midway (puts of new keys, updates, deletes, compaction steps, then no commit)
+ * leaves no trace: not in reads at any revision, not in the events, digest or counters, and not
+ * when other writes take its revisions. A nested txn aborted inside a committed one neither. */
+static void s_abort(void)
+{
+    s_db_t db;
+    s_open(&db, 0, NULL);
+    s_feed(&db, 5, 120);
+    s_answers_t before, after;
+    s_answers(&db, &before);
+    uint64_t cur = before.stats.revision;
+    MDB_txn *txn = s_begin(&db, true);
+    for (int i = 0; i < 5; i++) {
+        s_req_t r = {0};
+        char k0[32], k1[32], k2[32];
+        snprintf(k0, sizeof k0, "/ab/x%d", i);
+        snprintf(k1, sizeof k1, "/registry/g0/k%d", i);
+        snprintf(k2, sizeof k2, "/registry/g1/k%d", i + 5);
+        s_op(&r, 0, STORE_OP_TYPE_PUT, k0, "aborted", false);
+        s_op(&r, 0, STORE_OP_TYPE_PUT, k1, "aborted", true);
+        s_op(&r, 0, STORE_OP_TYPE_DELETE, k2, NULL, true);
+        assert(s_txn_in(&db, txn, &r) == cur + 1 + (uint64_t)i);
+    }
+    bool done;
+    assert(store_kv_compact(db.kv, txn, cur + 3, 30, &done, db.err, sizeof db.err) == 0);
+    mdb_txn_abort(txn);
+    s_answers(&db, &after);
+    assert(s_answers_eq(&before, &after));
+    /* Other writes take the same revisions: the aborted versions never show. */
+    assert(s_set(&db, "/ab/y", "new") == cur + 1 && s_set(&db, "/ab/x1", "later") == cur + 2);
+    store_range_request_t req = {.key = "/ab/", .prefix = true, .revision = cur + 1};
+    store_range_reply_t reply;
+    assert(s_range(&db, &req, &reply) == 0 && reply.kvs.n == 1);
+    assert(strcmp(((store_kv_t *)reply.kvs.v)[0].key, "/ab/y") == 0);
+    store_kv_t kv;
+    assert(strcmp(s_get(&db, "/ab/x0", 0, &kv), "") == 0);
+    assert(strcmp(s_get(&db, "/ab/x1", 0, &kv), "later") == 0 && kv.version == 1);
+    for (int i = 0; i < 5; i++) {
+        char k1[32];
+        snprintf(k1, sizeof k1, "/registry/g0/k%d", i);
+        const char *v = s_get(&db, k1, 0, &kv);
+        assert(v && strcmp(v, "aborted") != 0 && (!*v || kv.mod_revision <= cur));
+    }
+    /* The compaction the batch had begun goes through (its deletes went with it). */
+    assert(s_compact(&db, cur + 2, 4) >= 1);
+    store_kv_stats_t st = s_stats(&db);
+    assert(st.versions == st.history && !st.compacting);
+    /* A nested txn's changes go with it; its parent's, at the same revision, stay. */
+    txn = s_begin(&db, true);
+    MDB_txn *child;
+    assert(mdb_txn_begin(db.env, txn, 0, &child) == 0);
+    s_req_t r = {0};
+    s_op(&r, 0, STORE_OP_TYPE_PUT, "/ab/z", "child", false);
+    s_op(&r, 0, STORE_OP_TYPE_DELETE, "/ab/y", NULL, false);
+    assert(s_txn_in(&db, child, &r) == cur + 3);
+    mdb_txn_abort(child);
+    memset(&r, 0, sizeof r);
+    s_op(&r, 0, STORE_OP_TYPE_PUT, "/ab/w", "parent", false);
+    assert(s_txn_in(&db, txn, &r) == cur + 3);
+    assert(mdb_txn_commit(txn) == 0);
+    assert(strcmp(s_get(&db, "/ab/z", 0, &kv), "") == 0);
+    assert(strcmp(s_get(&db, "/ab/y", 0, &kv), "new") == 0);
+    assert(strcmp(s_get(&db, "/ab/w", 0, &kv), "parent") == 0 && kv.mod_revision == cur + 3);
+    st = s_stats(&db);
+    assert(st.versions == st.history && st.revision == cur + 3);
+    s_close(&db);
+}
+
+/* A reader whose snapshot is older than a compaction still reads everything its snapshot holds
+ * while the compaction's removals are not settled; after it ends, settling frees them and new
+ * readers see the compacted keyspace. */
+static void s_old_reader(void)
+{
+    s_db_t db;
+    s_open(&db, 0, NULL);
+    s_set(&db, "/o/a", "a1"); /* 2 */
+    s_set(&db, "/o/a", "a2"); /* 3 */
+    s_set(&db, "/o/b", "b1"); /* 4 */
+    s_set(&db, "/o/b", NULL); /* 5 */
+    s_set(&db, "/o/c", "c1"); /* 6 */
+    s_set(&db, "/o/a", "a3"); /* 7 */
+    s_set(&db, "/o/c", NULL); /* 8 */
+    MDB_txn *old = s_begin(&db, false);
+    assert(s_compact_with(&db, 8, 1, false) == 7); /* every step its own commit */
+    /* Through its own snapshot the old reader finds every version, value and event. */
+    const char *want[][3] = {{"", "", ""},     {"", "", ""},     {"a1", "", ""},
+                             {"a2", "", ""},   {"a2", "b1", ""}, {"a2", "", ""},
+                             {"a2", "", "c1"}, {"a3", "", "c1"}, {"a3", "", ""}};
+    for (uint64_t rev = 1; rev <= 8; rev++)
+        for (int k = 0; k < 3; k++) {
+            char key[8];
+            snprintf(key, sizeof key, "/o/%c", 'a' + k);
+            store_range_request_t req = {.key = key, .revision = rev};
+            store_range_reply_t reply;
+            bus_arena_reset(db.arena);
+            assert(store_kv_range(db.kv, old, &req, db.arena, &reply, db.err, sizeof db.err) == 0);
+            assert(reply.kvs.n == (*want[rev][k] != 0));
+            assert(!reply.kvs.n || s_value_is(reply.kvs.v, want[rev][k]));
+        }
+    store_watch_request_t wreq = {.prefix = "/o/", .from_revision = 2, .prev_kv = true};
+    store_watch_reply_t wr;
+    bus_arena_reset(db.arena);
+    assert(store_kv_events(db.kv, old, &wreq, db.arena, &wr, db.err, sizeof db.err) == 0);
+    const store_event_t *ev = wr.events.v;
+    assert(wr.events.n == 7 && s_value_is(ev[5].prev, "a2") && s_value_is(ev[6].prev, "c1"));
+    /* New readers see the compaction. */
+    store_kv_t kv;
+    assert(s_get(&db, "/o/a", 7, &kv) == NULL && strstr(db.err, "compacted"));
+    assert(strcmp(s_get(&db, "/o/a", 8, &kv), "a3") == 0 && kv.version == 3);
+    store_kv_stats_t st = s_stats(&db);
+    assert(st.versions == 1 && st.history == 1 && !st.compacting);
+    mdb_txn_abort(old);
+    s_settle(&db);
+    assert(strcmp(s_get(&db, "/o/a", 8, &kv), "a3") == 0 && kv.create_revision == 2);
+    assert(strcmp(s_get(&db, "/o/c", 8, &kv), "") == 0);
+    st = s_stats(&db);
+    assert(st.versions == 1 && st.history == 1);
+    assert(s_set(&db, "/o/b", "b2") == 9 && strcmp(s_get(&db, "/o/b", 0, &kv), "b2") == 0);
+    assert(kv.create_revision == 9 && kv.version == 1);
+    s_close(&db);
+}
+
+/* --- a writer and a reader on two threads -------------------------------------------------- */
+
+#define S_T_KEYS 40
+
+/* A committed version, as the writer's replies told it. */
+typedef struct {
+    int key;
+    bool live;
+    uint64_t rev, create, version;
+    char value[24];
+} s_tver_t;
+
+typedef struct {
+    s_db_t *db;
+    pthread_mutex_t mu;
+    s_tver_t *v; /* committed versions in revision order, under mu */
+    size_t n, cap;
+    uint64_t rev; /* the revision v reaches, under mu */
+    bool done;    /* under mu */
+    int commits, aborts;
+} s_shared_t;
+
+/* One LMDB txn of the writer: a few store_kv txns and sometimes compaction steps, then a
+ * commit, or an abort (its revisions go to the next). Returns what it committed in out. */
+static size_t s_writer_batch(s_shared_t *sh, bus_arena_t *arena, uint64_t *seed, s_tver_t *out,
+                             bool *commit)
+{
+    s_db_t *db = sh->db;
+    char err[512];
+    MDB_txn *txn;
+    assert(mdb_txn_begin(db->env, NULL, 0, &txn) == 0);
+    size_t n = 0;
+    int txns = 1 + (int)(s_rand(seed) % 4);
+    for (int t = 0; t < txns; t++) {
+        s_req_t r = {0};
+        char keys[3][16], values[3][24];
+        int ops = 1 + (int)(s_rand(seed) % 3);
+        for (int j = 0; j < ops; j++) {
+            snprintf(keys[j], sizeof keys[j], "/t/k%02d", (int)(s_rand(seed) % S_T_KEYS));
+            snprintf(values[j], sizeof values[j], "v%" PRIu64, s_rand(seed));
+            bool del = s_rand(seed) % 4 == 0, dup = false;
+            for (int i = 0; i < j; i++) dup |= strcmp(keys[i], keys[j]) == 0;
+            if (!dup)
+                s_op(&r, 0, del ? STORE_OP_TYPE_DELETE : STORE_OP_TYPE_PUT, keys[j], values[j],
+                     false);
+        }
+        store_txn_request_t req = s_build(&r);
+        store_txn_reply_t reply;
+        store_kv_changes_t ch;
+        bus_arena_reset(arena);
+        assert(store_kv_txn(db->kv, txn, &req, arena, &reply, &ch, err, sizeof err) == 0);
+        const store_event_t *ev = ch.events.v;
+        for (size_t i = 0; i < ch.events.n; i++) {
+            s_tver_t *v = &out[n++];
+            *v = (s_tver_t){.key = atoi(ev[i].kv->key + 4),
+                            .live = ev[i].type == STORE_EVENT_TYPE_PUT,
+                            .rev = ev[i].revision,
+                            .create = ev[i].kv->create_revision,
+                            .version = ev[i].kv->version};
+            snprintf(v->value, sizeof v->value, "%.*s", (int)ev[i].kv->value.len,
+                     (const char *)ev[i].kv->value.data);
+        }
+    }
+    uint64_t cur = store_kv_revision(db->kv, txn);
+    if (s_rand(seed) % 3 == 0 && cur > 30) {
+        bool done;
+        assert(store_kv_compact(db->kv, txn, cur - 25, 1 + s_rand(seed) % 8, &done, err,
+                                sizeof err) == 0);
+    }
+    *commit = s_rand(seed) % 6 != 0;
+    if (*commit)
+        assert(mdb_txn_commit(txn) == 0);
+    else
+        mdb_txn_abort(txn);
+    return n;
+}
+
+static void *s_writer(void *arg)
+{
+    s_shared_t *sh = arg;
+    bus_arena_t *arena = bus_arena_new(0);
+    uint64_t seed = 2024;
+    s_tver_t batch[48];
+    for (int b = 0; b < 1500; b++) {
+        bool commit;
+        size_t n = s_writer_batch(sh, arena, &seed, batch, &commit);
+        if (!commit) {
+            sh->aborts++;
+            continue;
+        }
+        sh->commits++;
+        pthread_mutex_lock(&sh->mu);
+        for (size_t i = 0; i < n; i++) {
+            if (sh->n == sh->cap) {
+                sh->cap = sh->cap ? sh->cap * 2 : 1024;
+                sh->v = realloc(sh->v, sh->cap * sizeof *sh->v);
+                assert(sh->v);
+            }
+            sh->v[sh->n++] = batch[i];
+        }
+        if (n) sh->rev = batch[n - 1].rev;
+        pthread_mutex_unlock(&sh->mu);
+    }
+    pthread_mutex_lock(&sh->mu);
+    sh->done = true;
+    pthread_mutex_unlock(&sh->mu);
+    bus_arena_destroy(&arena);
+    return NULL;
+}
+
+/* Checks, through txn, a range at a random revision it can read and the recent events against
+ * the versions the writer committed. */
+static void s_reader_check(s_shared_t *sh, MDB_txn *txn, uint64_t *seed, bus_arena_t *arena)
+{
+    s_db_t *db = sh->db;
+    char err[512];
+    uint64_t cur = store_kv_revision(db->kv, txn), compacted = store_kv_compacted(db->kv, txn);
+    uint64_t low = compacted ? compacted : 1, rev = low + s_rand(seed) % (cur - low + 1);
+    uint64_t from = cur > compacted + 20 ? cur - 20 : compacted + 1;
+    store_range_request_t req = {.key = "/t/", .prefix = true, .revision = rev};
+    store_range_reply_t reply;
+    store_watch_request_t wreq = {.prefix = "/t/", .from_revision = from, .prev_kv = true};
+    store_watch_reply_t wr;
+    bus_arena_reset(arena);
+    assert(store_kv_range(db->kv, txn, &req, arena, &reply, err, sizeof err) == 0);
+    assert(store_kv_events(db->kv, txn, &wreq, arena, &wr, err, sizeof err) == 0 && !wr.more);
+    pthread_mutex_lock(&sh->mu);
+    while (sh->rev < cur) { /* committed, not yet told */
+        pthread_mutex_unlock(&sh->mu);
+        sched_yield();
+        pthread_mutex_lock(&sh->mu);
+    }
+    const s_tver_t *at[S_T_KEYS] = {0}, *last[S_T_KEYS] = {0};
+    const store_kv_t *kvs = reply.kvs.v;
+    const store_event_t *ev = wr.events.v;
+    size_t e = 0;
+    for (size_t i = 0; i < sh->n && sh->v[i].rev <= cur; i++) {
+        const s_tver_t *v = &sh->v[i];
+        if (v->rev <= rev) at[v->key] = v;
+        if (v->rev >= from) {
+            const s_tver_t *p = last[v->key] && last[v->key]->live ? last[v->key] : NULL;
+            assert(e < wr.events.n && ev[e].revision == v->rev &&
+                   atoi(ev[e].kv->key + 4) == v->key);
+            assert(ev[e].kv->version == v->version && ev[e].kv->create_revision == v->create);
+            assert(s_value_is(ev[e].kv, v->value) && (p ? ev[e].prev != NULL : !ev[e].prev));
+            assert(!p || (ev[e].prev->mod_revision == p->rev && s_value_is(ev[e].prev, p->value)));
+            e++;
+        }
+        last[v->key] = v;
+    }
+    assert(e == wr.events.n);
+    size_t k = 0;
+    for (int key = 0; key < S_T_KEYS; key++) {
+        const s_tver_t *v = at[key];
+        if (!v || !v->live) continue;
+        assert(k < reply.kvs.n && atoi(kvs[k].key + 4) == key && kvs[k].mod_revision == v->rev);
+        assert(kvs[k].create_revision == v->create && kvs[k].version == v->version);
+        assert(s_value_is(&kvs[k], v->value));
+        k++;
+    }
+    assert(k == reply.kvs.n);
+    pthread_mutex_unlock(&sh->mu);
+}
+
+/* A writer thread commits and aborts batches of txns and compaction steps while this thread
+ * reads, each time through a new read txn (settling first, as the member's loop does): every
+ * read finds exactly what its snapshot holds. */
+static void s_threads(bool verbose)
+{
+    s_db_t db;
+    s_open(&db, 0, NULL);
+    s_shared_t sh = {.db = &db, .rev = 1};
+    pthread_mutex_init(&sh.mu, NULL);
+    pthread_t writer;
+    assert(pthread_create(&writer, NULL, s_writer, &sh) == 0);
+    uint64_t seed = 5;
+    int checks = 0;
+    for (bool done = false; !done; checks++) {
+        pthread_mutex_lock(&sh.mu);
+        done = sh.done;
+        pthread_mutex_unlock(&sh.mu);
+        MDB_txn *txn = s_begin(&db, false);
+        assert(store_kv_settle(db.kv, txn, db.err, sizeof db.err) == 0);
+        s_reader_check(&sh, txn, &seed, db.arena);
+        mdb_txn_abort(txn);
+    }
+    pthread_join(writer, NULL);
+    store_kv_stats_t st = s_stats(&db);
+    assert(st.versions == st.history && sh.commits > 1000 && sh.aborts > 100);
+    if (verbose)
+        printf("store_kv threads: %d batches committed, %d aborted, %d reads checked meanwhile; "
+               "revision %" PRIu64 ", compacted %" PRIu64 "\n",
+               sh.commits, sh.aborts, checks, st.revision, st.compacted);
+    free(sh.v);
+    pthread_mutex_destroy(&sh.mu);
+    s_close(&db);
 }
 
 /* --- the model check ----------------------------------------------------------------------- */
@@ -1329,6 +2017,7 @@ static void s_model_compact(s_model_t *m, bool go_on)
     S_CHECK(m, store_kv_compact(m->db->kv, txn, target, steps, &done, m->db->err,
                                 sizeof m->db->err) == 0);
     assert(mdb_txn_commit(txn) == 0);
+    if (s_rand(&m->seed) % 2) s_settle(m->db); /* else the index keeps what went, for now */
     if (target > m->compacted) m->compacted = target;
     s_model_check_compacted(m);
 }
@@ -1429,6 +2118,12 @@ void store_kv_test(bool verbose)
     s_limits();
     s_map_full();
     s_determinism();
+    s_map();
+    s_index();
+    s_rebuild();
+    s_abort();
+    s_old_reader();
+    s_threads(verbose);
     s_model(20240611, 4000, verbose);
     s_model(7, 4000, verbose);
     if (verbose) s_timing();

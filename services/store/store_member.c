@@ -693,7 +693,12 @@ static void s_finish(store_member_t *self)
     sm_reads_ready(self, rd);
     if (self->snap_to_record && self->batch.snapshot) self->snap_to_record = false;
     if (!self->batch.log_compacting) self->compact_log_to = 0;
-    sm_rtxn(self);
+    /* The loop's view now holds the worker's commit, and the loop is the keyspace's only reader
+     * (snapshots copy the file under LMDB): what compaction removed up to here can leave the
+     * index, since no read will use an older snapshot again. */
+    char err[256];
+    if (store_kv_settle(self->kv, sm_rtxn(self), err, sizeof err) != 0)
+        bus_log_limited(&self->log_disk, BUS_LOG_ERROR, "store.settle", "error=\"%s\"", err);
     raft_advance(self->raft, rd);
     self->busy = false;
     sm_reads_serve(self);
