@@ -99,7 +99,7 @@ static int s_call_member(s_ctx_t *c, const char *member, const codec_msg_t *desc
     codec_err_t err;
     int rc = bus_client_call(c->client, &call, &in, &err);
     if (!rc) rc = bus_frame_body(&in.frame, rdesc, c->arena, reply, &err);
-    if (rc && !quiet) cli_fail("%s (%s)", err.text, bus_err_reason(rc));
+    if (rc && !quiet && !zsys_interrupted) cli_fail("%s (%s)", err.text, bus_err_reason(rc));
     return rc;
 }
 
@@ -310,8 +310,9 @@ static int s_watch(s_ctx_t *c, const s_args_t *a)
     for (;;) {
         store_watch_request_t req = {.prefix = (char *)a->words[0], .from_revision = from};
         store_watch_reply_t *r;
+        /* Ctrl-C (or SIGTERM) ends a watch as asked: quietly, exit 0. */
         if (s_call(c, &store_watch_request_desc, &req, &store_watch_reply_desc, (void **)&r))
-            return 1;
+            return zsys_interrupted ? 0 : 1;
         const store_event_t *ev = r->events.v;
         for (size_t i = 0; i < r->events.n; i++) {
             if (c->json)
@@ -325,6 +326,7 @@ static int s_watch(s_ctx_t *c, const s_args_t *a)
         bool more = r->more;
         bus_arena_reset(c->arena);
         if (!more) usleep(S_WATCH_POLL * 1000);
+        if (zsys_interrupted) return 0;
     }
 }
 

@@ -381,6 +381,15 @@ def test_kubus_store_commands(ctx):
           '/registry/cli/a\n/registry/cli/b\n')
     check(k('del', '/registry/cli/', '--prefix').stdout.strip() == '2')
     check(k('get', '/registry/cli/', '--prefix').stdout == '')
+    # watch follows changes until Ctrl-C, which ends it quietly with exit 0.
+    rev = k('put', '/registry/cli/w', 'seen').stdout.split()[-1]
+    w = c.start('watch', [harness.bin_path('kubus'), 'store', '--dir', c.dir, 'watch',
+                          '/registry/cli/', '--rev', rev])
+    wait_for(lambda: 'PUT /registry/cli/w ' in w.log(), timeout=10, what='the watch to print the put')
+    w.popen.send_signal(signal.SIGINT)
+    check(w.popen.wait(timeout=10) == 0, 'watch exited %s:\n%s' % (w.popen.returncode, w.log()))
+    check(w.log().strip().startswith('PUT /registry/cli/w ') and 'kubus:' not in w.log(), w.log())
+    k('del', '/registry/cli/w')
     st = json.loads(k('--json', 'status').stdout)
     check(st[0]['role'] == 'leader' and st[0]['header']['member'] == 'store-1', st)
     snap = os.path.join(ctx.dir, 'snap.db')
