@@ -5,6 +5,7 @@
  * so the oldest session is the first entry there. Both change only as entries are applied, the
  * same way on every member, so they are part of the replicated state (and of snapshots). */
 #include "store_apply.h"
+#include "store_util.h"
 #include "bus_arena.h"
 #include "bus_codec.h"
 #include "bus_err.h"
@@ -34,38 +35,12 @@ struct store_apply_t {
     bool compacting;
 };
 
-static void s_put64(uint8_t *p, uint64_t v)
-{
-    for (int i = 0; i < 8; i++) p[i] = (uint8_t)(v >> (56 - 8 * i));
-}
-
-static uint64_t s_get64(const uint8_t *p)
-{
-    uint64_t v = 0;
-    for (int i = 0; i < 8; i++) v = (v << 8) | p[i];
-    return v;
-}
-
-static int s_fail(char *err, size_t errlen, int code, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-
-static int s_fail(char *err, size_t errlen, int code, const char *fmt, ...)
-{
-    if (err && errlen) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(err, errlen, fmt, ap);
-        va_end(ap);
-    }
-    return code;
-}
-
 static int s_mdb_fail(char *err, size_t errlen, int rc, const char *what, uint64_t index)
 {
     bool full = rc == MDB_MAP_FULL || rc == MDB_TXN_FULL;
-    return s_fail(err, errlen, full ? BUS_EUNAVAILABLE : BUS_EINTERNAL,
-                  "store: apply entry %" PRIu64 ": %s: %s%s", index, what, mdb_strerror(rc),
-                  full ? " (the store is full: give it a larger map)" : "");
+    return store_fail(err, errlen, full ? BUS_EUNAVAILABLE : BUS_EINTERNAL,
+                      "store: apply entry %" PRIu64 ": %s: %s%s", index, what, mdb_strerror(rc),
+                      full ? " (the store is full: give it a larger map)" : "");
 }
 
 /* --- open ---------------------------------------------------------------------------------- */
@@ -148,7 +123,7 @@ int store_apply_session(store_apply_t *self, MDB_txn *txn, const char *origin, u
     int rc = mdb_get(txn, self->sessions, &k, &v);
     if (rc == MDB_NOTFOUND) return BUS_ENOTFOUND;
     if (rc || v.mv_size < S_SESSION_HDR) return BUS_EINTERNAL;
-    *index = s_get64(v.mv_data);
+    *index = store_get_be(v.mv_data, 8);
     return 0;
 }
 
@@ -161,8 +136,8 @@ static int s_session_answer(store_apply_t *self, MDB_txn *txn, const char *origi
     if (rc) return rc == MDB_NOTFOUND ? 0 : rc;
     if (v.mv_size < S_SESSION_HDR) return MDB_CORRUPTED;
     const uint8_t *p = v.mv_data;
-    r->status = (int32_t)(uint32_t)(s_get64(p + 8) >> 32);
-    r->type = (uint32_t)s_get64(p + 8);
+    r->status = (int32_t)(uint32_t)(store_get_be(p + 8, 8) >> 32);
+    r->type = (uint32_t)store_get_be(p + 8, 8);
     r->off = b->out.len;
     bus_buf_append(&b->out, p + S_SESSION_HDR, v.mv_size - S_SESSION_HDR);
     r->len = b->out.len - r->off;
@@ -178,11 +153,11 @@ static int s_session_record(store_apply_t *self, MDB_txn *txn, const char *origi
     int rc = mdb_put(txn, self->sessions, &k, &v, MDB_RESERVE);
     if (rc) return rc;
     uint8_t *p = v.mv_data;
-    s_put64(p, r->index);
-    s_put64(p + 8, ((uint64_t)(uint32_t)r->status << 32) | r->type);
+    store_put_be(p, r->index, 8);
+    store_put_be(p + 8, ((uint64_t)(uint32_t)r->status << 32) | r->type, 8);
     if (len) memcpy(p + S_SESSION_HDR, body, len);
     uint8_t ik[8];
-    s_put64(ik, r->index);
+    store_put_be(ik, r->index, 8);
     MDB_val ok = {8, ik};
     rc = mdb_put(txn, self->order, &ok, &k, 0);
     MDB_stat st;
@@ -268,7 +243,8 @@ static int s_run_txn(store_apply_t *self, MDB_txn *txn, const store_txn_request_
         s_result_error(b, r, rc, text);
         return 0;
     }
-    if (rc) return s_fail(err, errlen, rc, "store: apply entry %" PRIu64 ": %s", r->index, text);
+    if (rc)
+        return store_fail(err, errlen, rc, "store: apply entry %" PRIu64 ": %s", r->index, text);
     s_fill_header(reply.header, b);
     s_reply(b, r, &store_txn_reply_desc, &reply);
     s_changes(b, &changes);
@@ -285,7 +261,8 @@ static int s_run_compact(store_apply_t *self, MDB_txn *txn, uint64_t revision, s
         s_result_error(b, r, rc, text);
         return 0;
     }
-    if (rc) return s_fail(err, errlen, rc, "store: apply entry %" PRIu64 ": %s", r->index, text);
+    if (rc)
+        return store_fail(err, errlen, rc, "store: apply entry %" PRIu64 ": %s", r->index, text);
     self->compacting = !done;
     store_header_t h = {.revision = store_kv_revision(self->kv, txn),
                         .compacted = store_kv_compacted(self->kv, txn)};
@@ -402,8 +379,8 @@ int store_apply_run(store_apply_t *self, store_batch_t *b, char *err, size_t err
     if (!rc) rc = s_apply_entries(self, txn, b, err, errlen);
     if (!rc) rc = s_background(self, txn, b, err, errlen);
     if (!rc && b->out.err)
-        rc = s_fail(err, errlen, BUS_ETOOBIG, "store: the batch's answers exceed %zu bytes",
-                    (size_t)S_OUT_MAX);
+        rc = store_fail(err, errlen, BUS_ETOOBIG, "store: the batch's answers exceed %zu bytes",
+                        (size_t)S_OUT_MAX);
     if (!rc) {
         b->revision = store_kv_revision(self->kv, txn);
         b->compacted = store_kv_compacted(self->kv, txn);

@@ -35,6 +35,7 @@
  * Events are read only above C, so these are never replayed. The index marks the deleted
  * versions and lets them go at store_kv_settle. */
 #include "store_kv.h"
+#include "store_util.h"
 #include "bus_codec.h"
 #include "bus_err.h"
 #include "store_kv_index.h"
@@ -73,20 +74,6 @@ typedef struct {
 
 /* --- errors and encodings ------------------------------------------------------------------ */
 
-static int s_fail(char *err, size_t errlen, int code, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-
-static int s_fail(char *err, size_t errlen, int code, const char *fmt, ...)
-{
-    if (err && errlen) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(err, errlen, fmt, ap);
-        va_end(ap);
-    }
-    return code;
-}
-
 /* Keys in error texts: at most S_KEY_SHOWN bytes of them, so the rest of the text survives. */
 #define S_KEY_SHOWN 120
 #define S_KEY_FMT   "%.*s%s"
@@ -101,39 +88,24 @@ static int s_mdb_fail(char *err, size_t errlen, int rc, const char *what, const 
     bool full = rc == MDB_MAP_FULL || rc == MDB_TXN_FULL;
     const char *text = rc == MDB_CORRUPTED ? "corrupt keyspace entry" : mdb_strerror(rc);
     key = key ? key : "";
-    return s_fail(err, errlen, full ? BUS_EUNAVAILABLE : BUS_EINTERNAL,
-                  "store: %s%s" S_KEY_FMT ": %s%s", what, *key ? " " : "", S_KEY_ARG(key), text,
-                  full ? " (the store is full: compact it or give it a larger map)" : "");
+    return store_fail(err, errlen, full ? BUS_EUNAVAILABLE : BUS_EINTERNAL,
+                      "store: %s%s" S_KEY_FMT ": %s%s", what, *key ? " " : "", S_KEY_ARG(key), text,
+                      full ? " (the store is full: compact it or give it a larger map)" : "");
 }
 
 /* The caller's arena ran out while a reply was being built. */
 static int s_arena_fail(char *err, size_t errlen, const char *what, const char *key)
 {
-    return s_fail(err, errlen, BUS_ETOOBIG,
-                  "store: %s%s" S_KEY_FMT ": reply too large for its arena", what, *key ? " " : "",
-                  S_KEY_ARG(key));
-}
-
-static void s_put_be(uint8_t *p, uint64_t v, int n)
-{
-    for (int i = n - 1; i >= 0; i--) {
-        p[i] = (uint8_t)v;
-        v >>= 8;
-    }
-}
-
-static uint64_t s_get_be(const uint8_t *p, int n)
-{
-    uint64_t v = 0;
-    for (int i = 0; i < n; i++) v = v << 8 | p[i];
-    return v;
+    return store_fail(err, errlen, BUS_ETOOBIG,
+                      "store: %s%s" S_KEY_FMT ": reply too large for its arena", what,
+                      *key ? " " : "", S_KEY_ARG(key));
 }
 
 /* The kv.revs key of (rev, sub) in out (S_REVKEY bytes). */
 static void s_revkey(uint8_t *out, uint64_t rev, uint16_t sub)
 {
-    s_put_be(out, rev, 8);
-    s_put_be(out + 8, sub, 2);
+    store_put_be(out, rev, 8);
+    store_put_be(out + 8, sub, 2);
 }
 
 /* The smallest kv.revs key above k: k + 1 (revisions stay far below 2^64, so no overflow). */
@@ -145,7 +117,7 @@ static void s_revkey_next(uint8_t *k)
 
 static store_kv_pos_t s_pos(const uint8_t *k)
 {
-    return (store_kv_pos_t){s_get_be(k, 8), (uint16_t)s_get_be(k + 8, 2)};
+    return (store_kv_pos_t){store_get_be(k, 8), (uint16_t)store_get_be(k + 8, 2)};
 }
 
 /* A kv.revs record taken apart. key and value point into LMDB (see s_ver_t). */
@@ -163,12 +135,12 @@ static bool s_hist_decode(const MDB_val *d, s_hist_t *h)
 {
     const uint8_t *p = d->mv_data;
     if (d->mv_size < S_TOMB_HDR || (p[0] & ~S_TOMB)) return false;
-    *h = (s_hist_t){.live = !(p[0] & S_TOMB), .key_len = s_get_be(p + 1, 2)};
+    *h = (s_hist_t){.live = !(p[0] & S_TOMB), .key_len = store_get_be(p + 1, 2)};
     size_t hdr = h->live ? S_LIVE_HDR : S_TOMB_HDR;
     if (!h->key_len || h->key_len > STORE_KV_KEY_MAX || d->mv_size < hdr + h->key_len) return false;
     if (h->live) {
-        h->create = s_get_be(p + 3, 8);
-        h->version = s_get_be(p + 11, 8);
+        h->create = store_get_be(p + 3, 8);
+        h->version = store_get_be(p + 11, 8);
         if (!h->create || !h->version) return false;
     }
     h->key = (const char *)p + hdr;
@@ -235,7 +207,7 @@ static int s_meta_get(store_kv_space_t *self, MDB_txn *txn, const void *name, si
     if (rc == MDB_NOTFOUND) return 0;
     if (rc) return rc;
     if (d.mv_size != 8) return MDB_CORRUPTED;
-    *out = s_get_be(d.mv_data, 8);
+    *out = store_get_be(d.mv_data, 8);
     return 0;
 }
 
@@ -243,7 +215,7 @@ static int s_meta_put(store_kv_space_t *self, MDB_txn *txn, const void *name, si
                       uint64_t value)
 {
     uint8_t b[8];
-    s_put_be(b, value, 8);
+    store_put_be(b, value, 8);
     MDB_val k = {len, (void *)name}, d = {8, b};
     return mdb_put(txn, self->meta, &k, &d, 0);
 }
@@ -378,14 +350,15 @@ static int s_open_dbs(store_kv_space_t *self, MDB_txn *txn, char *err, size_t er
     int rc = s_meta_get(self, txn, "v", 1, &format);
     if (rc) return s_mdb_fail(err, errlen, rc, "read", "meta");
     if (format && format != S_FORMAT)
-        return s_fail(err, errlen, BUS_ECONFIG,
-                      "store: the keyspace is in format %" PRIu64 ", this build reads format %d",
-                      format, S_FORMAT);
+        return store_fail(err, errlen, BUS_ECONFIG,
+                          "store: the keyspace is in format %" PRIu64
+                          ", this build reads format %d",
+                          format, S_FORMAT);
     if (format) return 0;
     MDB_stat st;
     rc = mdb_stat(txn, self->revs, &st);
     if (!rc && st.ms_entries)
-        return s_fail(err, errlen, BUS_ECONFIG, "store: kv.revs holds entries but no format");
+        return store_fail(err, errlen, BUS_ECONFIG, "store: kv.revs holds entries but no format");
     if (!rc) rc = s_meta_put(self, txn, "v", 1, S_FORMAT);
     if (!rc) rc = s_meta_put(self, txn, "r", 1, 1);
     if (!rc) rc = s_meta_put(self, txn, "c", 1, 0);
@@ -432,8 +405,8 @@ int store_kv_open(MDB_txn *txn, const store_kv_limits_t *limits, store_kv_space_
     if (!l.reply_bytes_max) l.reply_bytes_max = STORE_KV_REPLY_BYTES_MAX_DEF;
     if (!l.count_scan_max) l.count_scan_max = STORE_KV_COUNT_SCAN_MAX_DEF;
     if (l.value_max > 16000000)
-        return s_fail(err, errlen, BUS_EINVALID,
-                      "store: value limit %zu is above the schema's 16000000", l.value_max);
+        return store_fail(err, errlen, BUS_EINVALID,
+                          "store: value limit %zu is above the schema's 16000000", l.value_max);
     if (sodium_init() < 0) abort();
     store_kv_space_t *self = calloc(1, sizeof *self);
     if (!self) abort();
@@ -510,13 +483,13 @@ int store_kv_settle(store_kv_space_t *self, MDB_txn *txn, char *err, size_t errl
 
 static int s_check_key(const char *key, const char *what, char *err, size_t errlen)
 {
-    if (!key || !*key) return s_fail(err, errlen, BUS_EINVALID, "store: %s: empty key", what);
+    if (!key || !*key) return store_fail(err, errlen, BUS_EINVALID, "store: %s: empty key", what);
     size_t len = strlen(key);
     if (len > STORE_KV_KEY_MAX)
-        return s_fail(err, errlen, BUS_EINVALID,
-                      "store: %s " S_KEY_FMT
-                      ": a key of %zu bytes is longer than the limit of %d bytes",
-                      what, S_KEY_ARG(key), len, STORE_KV_KEY_MAX);
+        return store_fail(err, errlen, BUS_EINVALID,
+                          "store: %s " S_KEY_FMT
+                          ": a key of %zu bytes is longer than the limit of %d bytes",
+                          what, S_KEY_ARG(key), len, STORE_KV_KEY_MAX);
     return 0;
 }
 
@@ -528,16 +501,16 @@ static int s_check_ops(store_kv_space_t *self, const codec_list_t *ops, char *er
         int rc = s_check_key(op[i].key, what, err, errlen);
         if (rc) return rc;
         if (op[i].type == STORE_OP_TYPE_PUT && op[i].value.len > self->limits.value_max)
-            return s_fail(err, errlen, BUS_ETOOBIG,
-                          "store: put " S_KEY_FMT
-                          ": a value of %zu bytes is larger than the limit of %zu bytes",
-                          S_KEY_ARG(op[i].key), op[i].value.len, self->limits.value_max);
+            return store_fail(err, errlen, BUS_ETOOBIG,
+                              "store: put " S_KEY_FMT
+                              ": a value of %zu bytes is larger than the limit of %zu bytes",
+                              S_KEY_ARG(op[i].key), op[i].value.len, self->limits.value_max);
         for (size_t j = 0; j < i; j++)
             if (strcmp(op[j].key, op[i].key) == 0)
-                return s_fail(err, errlen, BUS_EINVALID,
-                              "store: %s " S_KEY_FMT
-                              ": a key may appear once in a transaction's branch",
-                              what, S_KEY_ARG(op[i].key));
+                return store_fail(err, errlen, BUS_EINVALID,
+                                  "store: %s " S_KEY_FMT
+                                  ": a key may appear once in a transaction's branch",
+                                  what, S_KEY_ARG(op[i].key));
     }
     return 0;
 }
@@ -551,8 +524,8 @@ static int s_txn_check(store_kv_space_t *self, const store_txn_request_t *req, c
     for (size_t i = 0; i < 3; i++) {
         const codec_field_t *f = codec_field_by_name(&store_txn_request_desc, names[i]);
         if (lists[i]->n > f->items_max)
-            return s_fail(err, errlen, BUS_EINVALID, "store: txn: %zu %s, the limit is %u",
-                          lists[i]->n, names[i], f->items_max);
+            return store_fail(err, errlen, BUS_EINVALID, "store: txn: %zu %s, the limit is %u",
+                              lists[i]->n, names[i], f->items_max);
     }
     const store_compare_t *c = req->compares.v;
     for (size_t i = 0; i < req->compares.n; i++) {
@@ -564,7 +537,7 @@ static int s_txn_check(store_kv_space_t *self, const store_txn_request_t *req, c
     if (rc) return rc;
     codec_err_t cerr;
     if (codec_validate(&store_txn_request_desc, req, &cerr))
-        return s_fail(err, errlen, BUS_EINVALID, "store: txn: %s", cerr.text);
+        return store_fail(err, errlen, BUS_EINVALID, "store: txn: %s", cerr.text);
     return 0;
 }
 
@@ -689,10 +662,10 @@ static int s_write(s_apply_t *a, const store_event_t *ev, uint16_t sub)
     if (rc) return rc;
     uint8_t *p = rd.mv_data;
     p[0] = put ? 0 : S_TOMB;
-    s_put_be(p + 1, len, 2);
+    store_put_be(p + 1, len, 2);
     if (put) {
-        s_put_be(p + 3, kv->create_revision, 8);
-        s_put_be(p + 11, kv->version, 8);
+        store_put_be(p + 3, kv->create_revision, 8);
+        store_put_be(p + 11, kv->version, 8);
     }
     memcpy(p + hdr, kv->key, len);
     if (value_len) memcpy(p + hdr + len, kv->value.data, value_len);
@@ -743,7 +716,7 @@ int store_kv_txn(store_kv_space_t *self, MDB_txn *wtxn, const store_txn_request_
     if (!rc) rc = s_sync(self, wtxn, cur, err, errlen);
     if (rc) return rc;
     if (cur >= STORE_KV_REVISION_MAX)
-        return s_fail(err, errlen, BUS_EUNAVAILABLE, "store: txn: revisions are exhausted");
+        return store_fail(err, errlen, BUS_EUNAVAILABLE, "store: txn: revisions are exhausted");
     bool ok = s_compares(self, &req->compares, cur);
     s_apply_t a = {.self = self,
                    .txn = wtxn,
@@ -789,8 +762,9 @@ static int s_range_check(const store_range_request_t *req, s_span_t *span, char 
     span->single = !req->prefix && !span->end_len;
     if (span->key_len > STORE_KV_KEY_MAX || strlen(after) > STORE_KV_KEY_MAX ||
         span->end_len > STORE_KV_KEY_MAX + 1)
-        return s_fail(err, errlen, BUS_EINVALID,
-                      "store: range: a key longer than the limit of %d bytes", STORE_KV_KEY_MAX);
+        return store_fail(err, errlen, BUS_EINVALID,
+                          "store: range: a key longer than the limit of %d bytes",
+                          STORE_KV_KEY_MAX);
     return 0;
 }
 
@@ -803,14 +777,14 @@ static int s_read_at(store_kv_space_t *self, MDB_txn *txn, uint64_t want, uint64
     if (rc) return rc;
     *rev = want ? want : cur;
     if (*rev > cur)
-        return s_fail(err, errlen, BUS_EUNAVAILABLE,
-                      "store: revision %" PRIu64 " is ahead of this member (at %" PRIu64 ")", *rev,
-                      cur);
+        return store_fail(err, errlen, BUS_EUNAVAILABLE,
+                          "store: revision %" PRIu64 " is ahead of this member (at %" PRIu64 ")",
+                          *rev, cur);
     if (*rev < *compacted)
-        return s_fail(err, errlen, BUS_EGONE,
-                      "store: required revision has been compacted (revision %" PRIu64
-                      ", compacted %" PRIu64 ")",
-                      *rev, *compacted);
+        return store_fail(err, errlen, BUS_EGONE,
+                          "store: required revision has been compacted (revision %" PRIu64
+                          ", compacted %" PRIu64 ")",
+                          *rev, *compacted);
     return 0;
 }
 
@@ -988,16 +962,17 @@ int store_kv_events(store_kv_space_t *self, MDB_txn *rtxn, const store_watch_req
 {
     memset(reply, 0, sizeof *reply);
     if (req->prefix && strlen(req->prefix) > STORE_KV_KEY_MAX)
-        return s_fail(err, errlen, BUS_EINVALID,
-                      "store: watch: a prefix longer than the limit of %d bytes", STORE_KV_KEY_MAX);
+        return store_fail(err, errlen, BUS_EINVALID,
+                          "store: watch: a prefix longer than the limit of %d bytes",
+                          STORE_KV_KEY_MAX);
     uint64_t cur, compacted, from = req->from_revision ? req->from_revision : 1;
     int rc = s_revs(self, rtxn, &cur, &compacted, err, errlen);
     if (rc) return rc;
     if (compacted && from <= compacted)
-        return s_fail(err, errlen, BUS_EGONE,
-                      "store: watch from revision %" PRIu64
-                      ": required revision has been compacted (compacted revision %" PRIu64 ")",
-                      from, compacted);
+        return store_fail(err, errlen, BUS_EGONE,
+                          "store: watch from revision %" PRIu64
+                          ": required revision has been compacted (compacted revision %" PRIu64 ")",
+                          from, compacted);
     s_feed_t f = {.max = STORE_KV_EVENTS_MAX, .bytes_max = self->limits.reply_bytes_max};
     if (req->max && req->max < f.max) f.max = req->max;
     MDB_cursor *hc = NULL;
@@ -1066,7 +1041,7 @@ static int s_compact_steps(store_kv_space_t *self, MDB_txn *txn, MDB_cursor *hc,
             break;
         }
         if (!rc && (k.mv_size != S_REVKEY || !s_hist_decode(&d, &h))) rc = MDB_CORRUPTED;
-        if (!rc && s_get_be(k.mv_data, 8) > target) *done = true;
+        if (!rc && store_get_be(k.mv_data, 8) > target) *done = true;
         if (rc || *done || steps == max_steps) break;
         char key[STORE_KV_KEY_MAX];
         size_t len = h.key_len;
@@ -1089,9 +1064,10 @@ int store_kv_compact(store_kv_space_t *self, MDB_txn *wtxn, uint64_t revision, s
     if (!rc) rc = s_sync(self, wtxn, cur, err, errlen);
     if (rc) return rc;
     if (revision > cur)
-        return s_fail(err, errlen, BUS_EINVALID,
-                      "store: compact to revision %" PRIu64 ": above the current revision %" PRIu64,
-                      revision, cur);
+        return store_fail(err, errlen, BUS_EINVALID,
+                          "store: compact to revision %" PRIu64
+                          ": above the current revision %" PRIu64,
+                          revision, cur);
     if (revision > target) {
         if ((rc = s_meta_put(self, wtxn, "c", 1, revision)))
             return s_mdb_fail(err, errlen, rc, "record compaction", NULL);
@@ -1109,7 +1085,7 @@ int store_kv_compact(store_kv_space_t *self, MDB_txn *wtxn, uint64_t revision, s
 static void s_hash_u64(crypto_generichash_state *st, uint64_t v)
 {
     uint8_t b[8];
-    s_put_be(b, v, 8);
+    store_put_be(b, v, 8);
     crypto_generichash_update(st, b, 8);
 }
 
@@ -1186,7 +1162,8 @@ int store_kv_stats(store_kv_space_t *self, MDB_txn *txn, store_kv_stats_t *out, 
         out->versions = store_kv_index_versions(self->index, out->revision, s_pos(pos));
         /* Work is left when the first change compaction has not processed is at or below C. */
         rc = mdb_cursor_get(c, &k, &d, MDB_SET_RANGE);
-        out->compacting = !rc && k.mv_size == S_REVKEY && s_get_be(k.mv_data, 8) <= out->compacted;
+        out->compacting =
+            !rc && k.mv_size == S_REVKEY && store_get_be(k.mv_data, 8) <= out->compacted;
         rc = rc == MDB_NOTFOUND ? 0 : rc;
     }
     if (c) mdb_cursor_close(c);

@@ -10,6 +10,7 @@
  *              "start"   index (8), term (8): the log holds the entries after index
  *              "snap"    index (8), term (8), membership: the newest snapshot kept */
 #include "store_log.h"
+#include "store_util.h"
 #include "bus_err.h"
 
 #include <assert.h>
@@ -32,37 +33,12 @@ struct store_log_t {
 
 /* --- encodings and errors ------------------------------------------------------------------ */
 
-static void s_put64(uint8_t *p, uint64_t v)
-{
-    for (int i = 0; i < 8; i++) p[i] = (uint8_t)(v >> (56 - 8 * i));
-}
-
-static uint64_t s_get64(const uint8_t *p)
-{
-    uint64_t v = 0;
-    for (int i = 0; i < 8; i++) v = (v << 8) | p[i];
-    return v;
-}
-
-static int s_fail(char *err, size_t errlen, int code, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-
-static int s_fail(char *err, size_t errlen, int code, const char *fmt, ...)
-{
-    if (err && errlen) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(err, errlen, fmt, ap);
-        va_end(ap);
-    }
-    return code;
-}
-
 static int s_mdb_fail(char *err, size_t errlen, int rc, const char *what)
 {
     bool full = rc == MDB_MAP_FULL || rc == MDB_TXN_FULL;
-    return s_fail(err, errlen, full ? BUS_EUNAVAILABLE : BUS_EINTERNAL, "store: raft log: %s: %s",
-                  what, rc == MDB_CORRUPTED ? "corrupt entry" : mdb_strerror(rc));
+    return store_fail(err, errlen, full ? BUS_EUNAVAILABLE : BUS_EINTERNAL,
+                      "store: raft log: %s: %s", what,
+                      rc == MDB_CORRUPTED ? "corrupt entry" : mdb_strerror(rc));
 }
 
 size_t store_log_conf_encode(const raft_conf_t *conf, uint8_t *out, size_t cap)
@@ -72,8 +48,8 @@ size_t store_log_conf_encode(const raft_conf_t *conf, uint8_t *out, size_t cap)
     out[0] = (uint8_t)conf->voters_n;
     out[1] = (uint8_t)conf->learners_n;
     uint8_t *p = out + 2;
-    for (size_t i = 0; i < conf->voters_n; i++, p += 8) s_put64(p, conf->voters[i]);
-    for (size_t i = 0; i < conf->learners_n; i++, p += 8) s_put64(p, conf->learners[i]);
+    for (size_t i = 0; i < conf->voters_n; i++, p += 8) store_put_be(p, conf->voters[i], 8);
+    for (size_t i = 0; i < conf->learners_n; i++, p += 8) store_put_be(p, conf->learners[i], 8);
     return n;
 }
 
@@ -86,8 +62,8 @@ int store_log_conf_decode(const uint8_t *data, size_t len, raft_conf_t *conf)
     conf->voters_n = data[0];
     conf->learners_n = data[1];
     const uint8_t *p = data + 2;
-    for (size_t i = 0; i < conf->voters_n; i++, p += 8) conf->voters[i] = s_get64(p);
-    for (size_t i = 0; i < conf->learners_n; i++, p += 8) conf->learners[i] = s_get64(p);
+    for (size_t i = 0; i < conf->voters_n; i++, p += 8) conf->voters[i] = store_get_be(p, 8);
+    for (size_t i = 0; i < conf->learners_n; i++, p += 8) conf->learners[i] = store_get_be(p, 8);
     return 0;
 }
 
@@ -95,7 +71,7 @@ uint64_t store_log_member_id(const char *name)
 {
     uint8_t h[crypto_generichash_BYTES_MIN];
     crypto_generichash(h, sizeof h, (const uint8_t *)name, strlen(name), NULL, 0);
-    uint64_t id = s_get64(h);
+    uint64_t id = store_get_be(h, 8);
     return id ? id : 1;
 }
 
@@ -117,17 +93,17 @@ static int s_meta_get(store_log_t *self, MDB_txn *txn, const char *key, MDB_val 
 static int s_put_pair(store_log_t *self, MDB_txn *txn, const char *key, uint64_t a, uint64_t b)
 {
     uint8_t buf[16];
-    s_put64(buf, a);
-    s_put64(buf + 8, b);
+    store_put_be(buf, a, 8);
+    store_put_be(buf + 8, b, 8);
     return s_meta_put(self, txn, key, buf, sizeof buf);
 }
 
 static int s_put_hard(store_log_t *self, MDB_txn *txn, const raft_hard_t *h)
 {
     uint8_t buf[24];
-    s_put64(buf, h->term);
-    s_put64(buf + 8, h->vote);
-    s_put64(buf + 16, h->commit);
+    store_put_be(buf, h->term, 8);
+    store_put_be(buf + 8, h->vote, 8);
+    store_put_be(buf + 16, h->commit, 8);
     return s_meta_put(self, txn, "hard", buf, sizeof buf);
 }
 
@@ -137,8 +113,8 @@ static int s_put_conf(store_log_t *self, MDB_txn *txn, const char *key, uint64_t
     uint8_t buf[16 + S_CONF_MAX];
     size_t off = with_position ? 16 : 0;
     if (with_position) {
-        s_put64(buf, index);
-        s_put64(buf + 8, term);
+        store_put_be(buf, index, 8);
+        store_put_be(buf + 8, term, 8);
     }
     size_t n = store_log_conf_encode(conf, buf + off, sizeof buf - off);
     return s_meta_put(self, txn, key, buf, off + n);
@@ -159,7 +135,7 @@ static int s_find_last(store_log_t *self, MDB_txn *txn, uint64_t *last)
     }
     if (rc) return rc;
     if (k.mv_size != 8) return MDB_CORRUPTED;
-    *last = s_get64(k.mv_data);
+    *last = store_get_be(k.mv_data, 8);
     return 0;
 }
 
@@ -172,21 +148,22 @@ int store_log_load(store_log_t *self, MDB_txn *txn, store_log_state_t *out, char
     if (rc == 0) {
         if (v.mv_size < 17 || v.mv_size > 16 + STORE_NAME_MAX)
             return s_mdb_fail(err, errlen, MDB_CORRUPTED, "id");
-        st.cluster = s_get64(v.mv_data);
-        st.member = s_get64((uint8_t *)v.mv_data + 8);
+        st.cluster = store_get_be(v.mv_data, 8);
+        st.member = store_get_be((uint8_t *)v.mv_data + 8, 8);
         memcpy(st.name, (uint8_t *)v.mv_data + 16, v.mv_size - 16);
     }
     if (rc == 0 || rc == MDB_NOTFOUND) rc = s_meta_get(self, txn, "hard", &v);
     if (rc == 0) {
         if (v.mv_size != 24) return s_mdb_fail(err, errlen, MDB_CORRUPTED, "hard state");
-        st.hard = (raft_hard_t){s_get64(v.mv_data), s_get64((uint8_t *)v.mv_data + 8),
-                                s_get64((uint8_t *)v.mv_data + 16)};
+        st.hard =
+            (raft_hard_t){store_get_be(v.mv_data, 8), store_get_be((uint8_t *)v.mv_data + 8, 8),
+                          store_get_be((uint8_t *)v.mv_data + 16, 8)};
     }
     if (rc == 0 || rc == MDB_NOTFOUND) rc = s_meta_get(self, txn, "applied", &v);
     if (rc == 0) {
         if (v.mv_size != 16) return s_mdb_fail(err, errlen, MDB_CORRUPTED, "applied");
-        st.applied = s_get64(v.mv_data);
-        st.applied_term = s_get64((uint8_t *)v.mv_data + 8);
+        st.applied = store_get_be(v.mv_data, 8);
+        st.applied_term = store_get_be((uint8_t *)v.mv_data + 8, 8);
     }
     if (rc == 0 || rc == MDB_NOTFOUND) rc = s_meta_get(self, txn, "conf", &v);
     if (rc == 0 && store_log_conf_decode(v.mv_data, v.mv_size, &st.conf) != 0)
@@ -194,16 +171,16 @@ int store_log_load(store_log_t *self, MDB_txn *txn, store_log_state_t *out, char
     if (rc == 0 || rc == MDB_NOTFOUND) rc = s_meta_get(self, txn, "start", &v);
     if (rc == 0) {
         if (v.mv_size != 16) return s_mdb_fail(err, errlen, MDB_CORRUPTED, "start");
-        st.first = s_get64(v.mv_data) + 1;
-        st.prev_term = s_get64((uint8_t *)v.mv_data + 8);
+        st.first = store_get_be(v.mv_data, 8) + 1;
+        st.prev_term = store_get_be((uint8_t *)v.mv_data + 8, 8);
     }
     if (rc == 0 || rc == MDB_NOTFOUND) rc = s_meta_get(self, txn, "snap", &v);
     if (rc == 0) {
         if (v.mv_size < 16 ||
             store_log_conf_decode((uint8_t *)v.mv_data + 16, v.mv_size - 16, &st.snap.conf) != 0)
             return s_mdb_fail(err, errlen, MDB_CORRUPTED, "snapshot");
-        st.snap.index = s_get64(v.mv_data);
-        st.snap.term = s_get64((uint8_t *)v.mv_data + 8);
+        st.snap.index = store_get_be(v.mv_data, 8);
+        st.snap.term = store_get_be((uint8_t *)v.mv_data + 8, 8);
     }
     if (rc && rc != MDB_NOTFOUND) return s_mdb_fail(err, errlen, rc, "read meta");
     self->st = st;
@@ -212,17 +189,17 @@ int store_log_load(store_log_t *self, MDB_txn *txn, store_log_state_t *out, char
     if (self->st.last >= self->st.first) {
         /* The first entry must be where start says: a gap means damage. */
         uint8_t key[8];
-        s_put64(key, self->st.first);
+        store_put_be(key, self->st.first, 8);
         MDB_val k = {8, key};
         rc = mdb_get(txn, self->log, &k, &v);
         if (rc)
             return s_mdb_fail(err, errlen, rc == MDB_NOTFOUND ? MDB_CORRUPTED : rc, "first entry");
     }
     if (self->st.hard.commit > self->st.last || self->st.applied > self->st.hard.commit)
-        return s_fail(err, errlen, BUS_EINTERNAL,
-                      "store: raft log: commit %" PRIu64 " or applied %" PRIu64
-                      " beyond the last entry %" PRIu64 ": damaged data",
-                      self->st.hard.commit, self->st.applied, self->st.last);
+        return store_fail(err, errlen, BUS_EINTERNAL,
+                          "store: raft log: commit %" PRIu64 " or applied %" PRIu64
+                          " beyond the last entry %" PRIu64 ": damaged data",
+                          self->st.hard.commit, self->st.applied, self->st.last);
     if (out) *out = self->st;
     return 0;
 }
@@ -248,14 +225,15 @@ static int s_open(store_log_t *self, MDB_txn *txn, char *err, size_t errlen)
         MDB_stat st;
         rc = mdb_stat(txn, self->log, &st);
         if (!rc && st.ms_entries)
-            return s_fail(err, errlen, BUS_ECONFIG, "store: raft log holds entries but no format");
+            return store_fail(err, errlen, BUS_ECONFIG,
+                              "store: raft log holds entries but no format");
         uint8_t f[8];
-        s_put64(f, S_FORMAT);
+        store_put_be(f, S_FORMAT, 8);
         if (!rc) rc = s_meta_put(self, txn, "v", f, 8);
-    } else if (!rc && (v.mv_size != 8 || s_get64(v.mv_data) != S_FORMAT)) {
-        return s_fail(err, errlen, BUS_ECONFIG,
-                      "store: the raft log is in an unknown format (this build reads format %d)",
-                      S_FORMAT);
+    } else if (!rc && (v.mv_size != 8 || store_get_be(v.mv_data, 8) != S_FORMAT)) {
+        return store_fail(
+            err, errlen, BUS_ECONFIG,
+            "store: the raft log is in an unknown format (this build reads format %d)", S_FORMAT);
     }
     if (rc) return s_mdb_fail(err, errlen, rc, "open");
     return store_log_load(self, txn, NULL, err, errlen);
@@ -294,23 +272,23 @@ int store_log_identify(store_log_t *self, MDB_txn *wtxn, uint64_t cluster, uint6
 {
     size_t n = strlen(name);
     if (!cluster || !member || !n || n > STORE_NAME_MAX)
-        return s_fail(err, errlen, BUS_EINVALID,
-                      "store: a cluster id, member id and name are needed");
+        return store_fail(err, errlen, BUS_EINVALID,
+                          "store: a cluster id, member id and name are needed");
     if (adopt) self->st.cluster = 0;
     if (self->st.cluster && self->st.cluster != cluster)
-        return s_fail(err, errlen, BUS_ECONFIG,
-                      "store: the data belongs to cluster %016" PRIx64
-                      ", and this member was started for cluster %016" PRIx64,
-                      self->st.cluster, cluster);
+        return store_fail(err, errlen, BUS_ECONFIG,
+                          "store: the data belongs to cluster %016" PRIx64
+                          ", and this member was started for cluster %016" PRIx64,
+                          self->st.cluster, cluster);
     if (self->st.cluster && (self->st.member != member || strcmp(self->st.name, name) != 0))
-        return s_fail(err, errlen, BUS_ECONFIG,
-                      "store: the data belongs to member %s (%016" PRIx64
-                      "), and this member is %s (%016" PRIx64 ")",
-                      self->st.name, self->st.member, name, member);
+        return store_fail(err, errlen, BUS_ECONFIG,
+                          "store: the data belongs to member %s (%016" PRIx64
+                          "), and this member is %s (%016" PRIx64 ")",
+                          self->st.name, self->st.member, name, member);
     if (self->st.cluster) return 0;
     uint8_t buf[16 + STORE_NAME_MAX];
-    s_put64(buf, cluster);
-    s_put64(buf + 8, member);
+    store_put_be(buf, cluster, 8);
+    store_put_be(buf + 8, member, 8);
     memcpy(buf + 16, name, n);
     int rc = s_meta_put(self, wtxn, "id", buf, 16 + n);
     if (rc) return s_mdb_fail(err, errlen, rc, "record the member");
@@ -334,12 +312,12 @@ int store_log_set_hard(store_log_t *self, MDB_txn *wtxn, const raft_hard_t *hard
 static int s_put_entry(store_log_t *self, MDB_txn *txn, const raft_entry_t *e, unsigned flags)
 {
     uint8_t key[8];
-    s_put64(key, e->index);
+    store_put_be(key, e->index, 8);
     MDB_val k = {8, key}, v = {S_ENT_HDR + e->len, NULL};
     int rc = mdb_put(txn, self->log, &k, &v, flags | MDB_RESERVE);
     if (rc) return rc;
     uint8_t *p = v.mv_data;
-    s_put64(p, e->term);
+    store_put_be(p, e->term, 8);
     p[8] = e->type;
     if (e->len) memcpy(p + S_ENT_HDR, e->data, e->len);
     return 0;
@@ -352,7 +330,7 @@ static int s_truncate(store_log_t *self, MDB_txn *txn, uint64_t from)
     int rc = mdb_cursor_open(txn, self->log, &c);
     if (rc) return rc;
     uint8_t key[8];
-    s_put64(key, from);
+    store_put_be(key, from, 8);
     MDB_val k = {8, key}, v;
     /* After a delete, MDB_NEXT gives the entry that followed the deleted one. */
     rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
@@ -368,10 +346,10 @@ int store_log_bootstrap(store_log_t *self, MDB_txn *wtxn, const uint64_t *voters
                         char *err, size_t errlen)
 {
     if (self->st.last >= self->st.first || self->st.hard.term || self->st.first != 1)
-        return s_fail(err, errlen, BUS_EINVALID, "store: bootstrap needs an empty log");
+        return store_fail(err, errlen, BUS_EINVALID, "store: bootstrap needs an empty log");
     if (!n || n > RAFT_MEMBERS_MAX)
-        return s_fail(err, errlen, BUS_EINVALID, "store: bootstrap needs 1 to %d members",
-                      RAFT_MEMBERS_MAX);
+        return store_fail(err, errlen, BUS_EINVALID, "store: bootstrap needs 1 to %d members",
+                          RAFT_MEMBERS_MAX);
     uint8_t data[RAFT_MEMBERS_MAX][9];
     raft_entry_t boot[RAFT_MEMBERS_MAX];
     size_t k = raft_bootstrap(voters, n, data, boot);
@@ -399,14 +377,15 @@ int store_log_persist(store_log_t *self, MDB_txn *wtxn, const raft_ready_t *rd, 
     if (rd->entries_n) {
         uint64_t from = rd->entries[0].index;
         if (from < self->st.first || from > self->st.last + 1)
-            return s_fail(err, errlen, BUS_EINTERNAL,
-                          "store: raft log: entries from %" PRIu64 " do not fit a log of [%" PRIu64
-                          ", %" PRIu64 "]",
-                          from, self->st.first, self->st.last);
+            return store_fail(err, errlen, BUS_EINTERNAL,
+                              "store: raft log: entries from %" PRIu64
+                              " do not fit a log of [%" PRIu64 ", %" PRIu64 "]",
+                              from, self->st.first, self->st.last);
         if (from <= self->st.last) rc = s_truncate(self, wtxn, from);
         for (size_t i = 0; i < rd->entries_n && !rc; i++) {
             if (rd->entries[i].index != from + i)
-                return s_fail(err, errlen, BUS_EINTERNAL, "store: raft log: entries out of order");
+                return store_fail(err, errlen, BUS_EINTERNAL,
+                                  "store: raft log: entries out of order");
             rc = s_put_entry(self, wtxn, &rd->entries[i], MDB_APPEND);
         }
         if (rc) return s_mdb_fail(err, errlen, rc, "append");
@@ -465,12 +444,12 @@ static int s_term_at(store_log_t *self, MDB_txn *txn, uint64_t index, uint64_t *
     if (index < self->st.first) return RAFT_ECOMPACTED;
     if (index > self->st.last) return RAFT_EUNAVAILABLE;
     uint8_t key[8];
-    s_put64(key, index);
+    store_put_be(key, index, 8);
     MDB_val k = {8, key}, v;
     int rc = mdb_get(txn, self->log, &k, &v);
     if (rc) return rc;
     if (v.mv_size < S_ENT_HDR) return MDB_CORRUPTED;
-    *term = s_get64(v.mv_data);
+    *term = store_get_be(v.mv_data, 8);
     return 0;
 }
 
@@ -492,7 +471,7 @@ int store_log_compact(store_log_t *self, MDB_txn *wtxn, uint64_t index, size_t m
     rc = mdb_cursor_open(wtxn, self->log, &c);
     MDB_val k, v;
     if (!rc) rc = mdb_cursor_get(c, &k, &v, MDB_FIRST);
-    while (rc == 0 && k.mv_size == 8 && s_get64(k.mv_data) <= upto) {
+    while (rc == 0 && k.mv_size == 8 && store_get_be(k.mv_data, 8) <= upto) {
         rc = mdb_cursor_del(c, 0);
         if (!rc) rc = mdb_cursor_get(c, &k, &v, MDB_NEXT);
     }
@@ -549,17 +528,17 @@ static int s_entries(void *arg, uint64_t lo, uint64_t hi, size_t max_bytes,
     MDB_cursor *c;
     if (mdb_cursor_open(self->rtxn, self->log, &c)) return RAFT_EUNAVAILABLE;
     uint8_t key[8];
-    s_put64(key, lo);
+    store_put_be(key, lo, 8);
     MDB_val k = {8, key}, v;
     int rc = mdb_cursor_get(c, &k, &v, MDB_SET_KEY);
     size_t bytes = 0;
     for (uint64_t i = lo; i < hi && rc == 0; i++) {
-        if (k.mv_size != 8 || s_get64(k.mv_data) != i || v.mv_size < S_ENT_HDR) {
+        if (k.mv_size != 8 || store_get_be(k.mv_data, 8) != i || v.mv_size < S_ENT_HDR) {
             rc = MDB_CORRUPTED;
             break;
         }
         const uint8_t *p = v.mv_data;
-        raft_entry_t e = {.term = s_get64(p),
+        raft_entry_t e = {.term = store_get_be(p, 8),
                           .index = i,
                           .type = p[8],
                           .data = p + S_ENT_HDR,

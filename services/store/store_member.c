@@ -15,17 +15,6 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
-int sm_fail(char *err, size_t errlen, int code, const char *fmt, ...)
-{
-    if (err && errlen) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(err, errlen, fmt, ap);
-        va_end(ap);
-    }
-    return code;
-}
-
 /* --- names --------------------------------------------------------------------------------- */
 
 void sm_learn_name(store_member_t *self, uint64_t id, const char *name)
@@ -269,26 +258,39 @@ static void s_propose_now(store_member_t *self, void *cookie, const uint8_t *dat
                        "store: too much is waiting to be committed; try again shortly");
         return;
     }
+    sm_pending_add(self, (sm_pending_t){cookie, index, term, SM_PROP, 0});
+}
+
+/* Remembers who waits for the entry at pd.index. */
+void sm_pending_add(store_member_t *self, sm_pending_t pd)
+{
     if (self->pending_n == self->pending_cap) {
         self->pending_cap = self->pending_cap ? 2 * self->pending_cap : 1024;
         self->pending = realloc(self->pending, self->pending_cap * sizeof *self->pending);
         if (!self->pending) abort();
     }
-    self->pending[self->pending_n++] = (sm_pending_t){cookie, index, term, SM_PROP, 0};
+    self->pending[self->pending_n++] = pd;
+}
+
+/* Appends a copy of a proposal (data, len) to a list of them (queued or waiting). */
+static void s_keep(sm_queued_t **list, size_t *n, size_t *cap, void *cookie, const uint8_t *data,
+                   size_t len, uint64_t since)
+{
+    if (*n == *cap) {
+        *cap = *cap ? 2 * *cap : 256;
+        *list = realloc(*list, *cap * sizeof **list);
+        if (!*list) abort();
+    }
+    uint8_t *copy = malloc(len ? len : 1);
+    if (!copy) abort();
+    memcpy(copy, data, len);
+    (*list)[(*n)++] = (sm_queued_t){cookie, copy, len, since};
 }
 
 /* Keeps a proposal for after the worker gives the core back. */
 static void s_queue(store_member_t *self, void *cookie, const uint8_t *data, size_t len)
 {
-    if (self->queued_n == self->queued_cap) {
-        self->queued_cap = self->queued_cap ? 2 * self->queued_cap : 1024;
-        self->queued = realloc(self->queued, self->queued_cap * sizeof *self->queued);
-        if (!self->queued) abort();
-    }
-    uint8_t *copy = malloc(len ? len : 1);
-    if (!copy) abort();
-    memcpy(copy, data, len);
-    self->queued[self->queued_n++] = (sm_queued_t){cookie, copy, len, self->ticks};
+    s_keep(&self->queued, &self->queued_n, &self->queued_cap, cookie, data, len, self->ticks);
 }
 
 /* A proposal from whoever: ours to propose, the leader's to take, or kept until there is one. */
@@ -310,7 +312,7 @@ static int s_encode_proposal(store_member_t *self, const store_proposal_t *p, ch
     bus_buf_reset(&self->prop);
     codec_err_t cerr;
     int rc = codec_encode(&store_proposal_desc, p, &self->prop, &cerr);
-    return rc ? sm_fail(err, errlen, rc, "store: %s", cerr.text) : 0;
+    return rc ? store_fail(err, errlen, rc, "store: %s", cerr.text) : 0;
 }
 
 /* Refuses, before it takes a place in the log, what every member would refuse: keys and values
@@ -325,17 +327,17 @@ static int s_check_txn(store_member_t *self, const store_txn_request_t *req, boo
         for (size_t i = 0; i < lists[l]->n; i++) {
             size_t klen = ops[i].key ? strlen(ops[i].key) : 0;
             if (!klen || klen > STORE_KV_KEY_MAX)
-                return sm_fail(err, errlen, BUS_EINVALID,
-                               "store: a key must have 1 to %d bytes (this one has %zu)",
-                               STORE_KV_KEY_MAX, klen);
+                return store_fail(err, errlen, BUS_EINVALID,
+                                  "store: a key must have 1 to %d bytes (this one has %zu)",
+                                  STORE_KV_KEY_MAX, klen);
             if (ops[i].type == STORE_OP_TYPE_PUT) {
                 *writes = true;
                 if (ops[i].value.len > self->limits.value_max)
-                    return sm_fail(err, errlen, BUS_ETOOBIG,
-                                   "store: the value of %.*s is %zu bytes, more than the %zu a "
-                                   "value may have",
-                                   (int)(klen > 120 ? 120 : klen), ops[i].key, ops[i].value.len,
-                                   self->limits.value_max);
+                    return store_fail(err, errlen, BUS_ETOOBIG,
+                                      "store: the value of %.*s is %zu bytes, more than the %zu a "
+                                      "value may have",
+                                      (int)(klen > 120 ? 120 : klen), ops[i].key, ops[i].value.len,
+                                      self->limits.value_max);
             }
         }
     }
@@ -359,13 +361,13 @@ int store_member_txn(store_member_t *self, void *cookie, const char *origin,
     int rc = s_check_txn(self, req, &writes, err, errlen);
     if (rc) return rc;
     if (writes && sm_db_used(self) > self->cfg.quota_bytes)
-        return sm_fail(err, errlen, BUS_EUNAVAILABLE,
-                       "store: database space exceeded (%" PRIu64 " bytes used, quota %zu): "
-                       "only deletes are taken until it is compacted and defragmented",
-                       sm_db_used(self), self->cfg.quota_bytes);
+        return store_fail(err, errlen, BUS_EUNAVAILABLE,
+                          "store: database space exceeded (%" PRIu64 " bytes used, quota %zu): "
+                          "only deletes are taken until it is compacted and defragmented",
+                          sm_db_used(self), self->cfg.quota_bytes);
     if (s_full(self))
-        return sm_fail(err, errlen, BUS_EBUSY, "store: %zu requests are waiting already",
-                       self->cfg.pending_max);
+        return store_fail(err, errlen, BUS_EBUSY, "store: %zu requests are waiting already",
+                          self->cfg.pending_max);
     store_proposal_t p = {.origin = (char *)origin, .txn = (store_txn_request_t *)req};
     rc = s_encode_proposal(self, &p, err, errlen);
     if (rc) return rc;
@@ -376,10 +378,10 @@ int store_member_txn(store_member_t *self, void *cookie, const char *origin,
 int store_member_compact(store_member_t *self, void *cookie, const char *origin, uint64_t revision,
                          char *err, size_t errlen)
 {
-    if (!revision) return sm_fail(err, errlen, BUS_EINVALID, "store: compact needs a revision");
+    if (!revision) return store_fail(err, errlen, BUS_EINVALID, "store: compact needs a revision");
     if (s_full(self))
-        return sm_fail(err, errlen, BUS_EBUSY, "store: %zu requests are waiting already",
-                       self->cfg.pending_max);
+        return store_fail(err, errlen, BUS_EBUSY, "store: %zu requests are waiting already",
+                          self->cfg.pending_max);
     store_proposal_t p = {.origin = (char *)origin, .compact = revision};
     int rc = s_encode_proposal(self, &p, err, errlen);
     if (rc) return rc;
@@ -395,22 +397,23 @@ int store_member_propose(store_member_t *self, void *cookie, const uint8_t *data
     store_proposal_t *p;
     codec_err_t cerr;
     int rc = codec_decode(&store_proposal_desc, data, len, self->arena, (void **)&p, &cerr);
-    if (rc) return sm_fail(err, errlen, rc, "store: forwarded proposal: %s", cerr.text);
+    if (rc) return store_fail(err, errlen, rc, "store: forwarded proposal: %s", cerr.text);
     if (p->txn) {
         bool writes;
         rc = s_check_txn(self, p->txn, &writes, err, errlen);
         if (rc) return rc;
         if (writes && sm_db_used(self) > self->cfg.quota_bytes)
-            return sm_fail(err, errlen, BUS_EUNAVAILABLE, "store: database space exceeded");
+            return store_fail(err, errlen, BUS_EUNAVAILABLE, "store: database space exceeded");
     } else if (!p->compact) {
-        return sm_fail(err, errlen, BUS_EINVALID, "store: a proposal needs a txn or a compaction");
+        return store_fail(err, errlen, BUS_EINVALID,
+                          "store: a proposal needs a txn or a compaction");
     }
     if (s_full(self))
-        return sm_fail(err, errlen, BUS_EBUSY, "store: %zu requests are waiting already",
-                       self->cfg.pending_max);
+        return store_fail(err, errlen, BUS_EBUSY, "store: %zu requests are waiting already",
+                          self->cfg.pending_max);
     /* A forward is only worth taking if we lead; else the sender retries with the leader. */
     if (self->role != RAFT_LEADER && !self->busy)
-        return sm_fail(err, errlen, BUS_EUNAVAILABLE, "store: %s is not the leader", self->name);
+        return store_fail(err, errlen, BUS_EUNAVAILABLE, "store: %s is not the leader", self->name);
     sm_submit(self, cookie, data, len);
     return 0;
 }
@@ -442,15 +445,7 @@ static void s_wait_leader_since(store_member_t *self, void *cookie, const uint8_
         self->io.forward(self->io.arg, cookie, leader, data, len);
         return;
     }
-    if (self->waiting_n == self->waiting_cap) {
-        self->waiting_cap = self->waiting_cap ? 2 * self->waiting_cap : 256;
-        self->waiting = realloc(self->waiting, self->waiting_cap * sizeof *self->waiting);
-        if (!self->waiting) abort();
-    }
-    uint8_t *copy = malloc(len ? len : 1);
-    if (!copy) abort();
-    memcpy(copy, data, len);
-    self->waiting[self->waiting_n++] = (sm_queued_t){cookie, copy, len, since};
+    s_keep(&self->waiting, &self->waiting_n, &self->waiting_cap, cookie, data, len, since);
 }
 
 void sm_wait_leader(store_member_t *self, void *cookie, const uint8_t *data, size_t len)
@@ -810,11 +805,15 @@ static void s_start(store_member_t *self)
 static void s_compact_periodic(store_member_t *self);
 
 /* What a leader does besides proposals, whenever the core is free: between two jobs, since a
- * busy leader may never be free at a tick. */
+ * busy leader may never be free at a tick. Looking for learners to promote reads the core's
+ * progress through a read transaction: once a tick is enough. */
 static void s_leader_duties(store_member_t *self)
 {
     if (self->busy) return;
-    if (self->role == RAFT_LEADER) sm_promote_learners(self);
+    if (self->role == RAFT_LEADER && self->promote_tick != self->ticks) {
+        self->promote_tick = self->ticks;
+        sm_promote_learners(self);
+    }
     s_hand_off_now(self);
     s_compact_periodic(self);
 }
@@ -925,10 +924,10 @@ store_member_t *store_member_new(const store_member_config_t *cfg, const store_m
     if (!cfg->data_dir || !cfg->name || !cfg->name[0] || strlen(cfg->name) > STORE_NAME_MAX ||
         !cfg->cluster || !io->send || !io->reply || !io->forward ||
         strlen(cfg->data_dir) > SM_PATH_MAX - 64) {
-        sm_fail(err, errlen, BUS_EINVALID,
-                "store: a data directory, a name of 1 to %d bytes, a cluster id and the send, "
-                "reply and forward callbacks are needed",
-                STORE_NAME_MAX);
+        store_fail(err, errlen, BUS_EINVALID,
+                   "store: a data directory, a name of 1 to %d bytes, a cluster id and the send, "
+                   "reply and forward callbacks are needed",
+                   STORE_NAME_MAX);
         return NULL;
     }
     store_member_t *self = calloc(1, sizeof *self);
@@ -958,7 +957,7 @@ store_member_t *store_member_new(const store_member_config_t *cfg, const store_m
     int rc = sm_env_open(self, cfg, err, errlen);
     if (!rc) rc = s_start_core(self, err, errlen);
     if (!rc && pthread_create(&self->thread, NULL, s_worker, self) != 0)
-        rc = sm_fail(err, errlen, BUS_EINTERNAL, "store: cannot start the disk worker");
+        rc = store_fail(err, errlen, BUS_EINTERNAL, "store: cannot start the disk worker");
     if (rc) {
         raft_destroy(&self->raft);
         sm_env_close(self);

@@ -22,19 +22,19 @@ static int s_bootstrap(store_member_t *self, MDB_txn *txn, const store_member_co
     if (!cfg || !cfg->initial_n || st->last >= st->first || st->hard.term) return 0;
     uint64_t ids[RAFT_MEMBERS_MAX];
     if (cfg->initial_n > RAFT_MEMBERS_MAX)
-        return sm_fail(err, errlen, BUS_EINVALID, "store: at most %d members", RAFT_MEMBERS_MAX);
+        return store_fail(err, errlen, BUS_EINVALID, "store: at most %d members", RAFT_MEMBERS_MAX);
     bool me = false;
     for (size_t i = 0; i < cfg->initial_n; i++) {
         ids[i] = store_log_member_id(cfg->initial[i]);
         me |= ids[i] == self->id;
         for (size_t k = 0; k < i; k++)
             if (ids[k] == ids[i])
-                return sm_fail(err, errlen, BUS_EINVALID, "store: member %s is named twice",
-                               cfg->initial[i]);
+                return store_fail(err, errlen, BUS_EINVALID, "store: member %s is named twice",
+                                  cfg->initial[i]);
     }
     if (!me)
-        return sm_fail(err, errlen, BUS_EINVALID,
-                       "store: %s is not among the initial members it was given", self->name);
+        return store_fail(err, errlen, BUS_EINVALID,
+                          "store: %s is not among the initial members it was given", self->name);
     return store_log_bootstrap(self->log, txn, ids, cfg->initial_n, err, errlen);
 }
 
@@ -44,7 +44,7 @@ int sm_env_open(store_member_t *self, const store_member_config_t *cfg, char *er
     if (rc) return rc;
     MDB_txn *txn;
     rc = mdb_txn_begin(self->env, NULL, 0, &txn);
-    if (rc) return sm_fail(err, errlen, BUS_EINTERNAL, "store: begin: %s", mdb_strerror(rc));
+    if (rc) return store_fail(err, errlen, BUS_EINTERNAL, "store: begin: %s", mdb_strerror(rc));
     rc = self->log ? store_log_reopen(self->log, txn, err, errlen)
                    : store_log_open(txn, &self->log, err, errlen);
     if (!rc)
@@ -61,7 +61,7 @@ int sm_env_open(store_member_t *self, const store_member_config_t *cfg, char *er
     }
     if (!rc) {
         rc = mdb_txn_commit(txn);
-        if (rc) rc = sm_fail(err, errlen, BUS_EINTERNAL, "store: commit: %s", mdb_strerror(rc));
+        if (rc) rc = store_fail(err, errlen, BUS_EINTERNAL, "store: commit: %s", mdb_strerror(rc));
     } else {
         mdb_txn_abort(txn);
     }
@@ -170,13 +170,13 @@ int store_member_snapshot(store_member_t *self, void *cookie, const store_snapsh
     uint64_t index = req->index;
     if (!index) {
         if (req->offset)
-            return sm_fail(err, errlen, BUS_EINVALID,
-                           "store: name the snapshot's index after its first piece");
+            return store_fail(err, errlen, BUS_EINVALID,
+                              "store: name the snapshot's index after its first piece");
         if (store_snap_newest(self->dir, &info) != 0 || info.meta.index < self->applied) {
             s_snap_start(self);
-            return sm_fail(err, errlen, BUS_EUNAVAILABLE,
-                           "store: making a snapshot at index %" PRIu64 "; ask again shortly",
-                           self->applied);
+            return store_fail(err, errlen, BUS_EUNAVAILABLE,
+                              "store: making a snapshot at index %" PRIu64 "; ask again shortly",
+                              self->applied);
         }
         index = info.meta.index;
     }
@@ -185,10 +185,10 @@ int store_member_snapshot(store_member_t *self, void *cookie, const store_snapsh
     size_t n = 0;
     int rc = store_snap_read(self->dir, index, req->offset, buf, len, &n, &info);
     if (rc == BUS_ENOTFOUND)
-        return sm_fail(err, errlen, BUS_EGONE,
-                       "store: %s keeps no snapshot at index %" PRIu64 " (any more)", self->name,
-                       index);
-    if (rc) return sm_fail(err, errlen, rc, "store: reading the snapshot failed");
+        return store_fail(err, errlen, BUS_EGONE,
+                          "store: %s keeps no snapshot at index %" PRIu64 " (any more)", self->name,
+                          index);
+    if (rc) return store_fail(err, errlen, rc, "store: reading the snapshot failed");
     store_snapshot_reply_t reply = {.index = index,
                                     .term = info.meta.term,
                                     .size = info.size,
@@ -248,10 +248,10 @@ void store_member_snapshot_fetched(store_member_t *self, uint64_t index, int rc)
     else
         snprintf(err, sizeof err, "%s", bus_err_str(rc));
     if (!rc && (cluster != self->cfg.cluster || info.meta.index != index))
-        rc = sm_fail(err, sizeof err, BUS_ECONFIG,
-                     "the snapshot is of cluster %016" PRIx64 " at index %" PRIu64
-                     ", not the one offered",
-                     cluster, info.meta.index);
+        rc = store_fail(err, sizeof err, BUS_ECONFIG,
+                        "the snapshot is of cluster %016" PRIx64 " at index %" PRIu64
+                        ", not the one offered",
+                        cluster, info.meta.index);
     if (rc) {
         log_warn("store.snapshot.fetch", "index=%" PRIu64 " error=\"%s\"", index, err);
         free(self->snap_msg);
@@ -268,9 +268,10 @@ void store_member_snapshot_fetched(store_member_t *self, uint64_t index, int rc)
 int sm_snap_install(store_member_t *self, const raft_ready_t *rd, char *err, size_t errlen)
 {
     if (rd->snapshot.index != self->snap_fetched_index)
-        return sm_fail(err, errlen, BUS_EINTERNAL,
-                       "store: the core installs snapshot %" PRIu64 " but %" PRIu64 " was fetched",
-                       rd->snapshot.index, self->snap_fetched_index);
+        return store_fail(err, errlen, BUS_EINTERNAL,
+                          "store: the core installs snapshot %" PRIu64 " but %" PRIu64
+                          " was fetched",
+                          rd->snapshot.index, self->snap_fetched_index);
     char path[SM_PATH_MAX + 32];
     s_incoming_path(self, path, sizeof path);
     sm_snap_wait(self);
@@ -293,7 +294,7 @@ int sm_snap_install(store_member_t *self, const raft_ready_t *rd, char *err, siz
 int store_member_defrag(store_member_t *self, void *cookie, char *err, size_t errlen)
 {
     if (self->defrag_cookie)
-        return sm_fail(err, errlen, BUS_EBUSY, "store: a defragmentation is under way");
+        return store_fail(err, errlen, BUS_EBUSY, "store: a defragmentation is under way");
     self->defrag_cookie = cookie;
     store_member_poll(self);
     return 0;

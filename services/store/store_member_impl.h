@@ -12,6 +12,7 @@
 #include "store_log.h"
 #include "store_member.h"
 #include "store_snap.h"
+#include "store_util.h"
 
 #include <lmdb.h>
 #include <pthread.h>
@@ -84,6 +85,7 @@ struct store_member_t {
     uint64_t suspect, suspect_until; /* a leader a forward did not reach, and until when */
     uint64_t ticks;
     uint64_t compact_at, compact_rev; /* the leader's next periodic compaction: when, and to what */
+    uint64_t promote_tick;            /* the tick learners were last looked at */
     enum { SM_HAND_OFF_NO, SM_HAND_OFF_WANTED, SM_HAND_OFF_STARTED, SM_HAND_OFF_NONE } hand_off;
     bool failed; /* a fatal fault: the member answers "unavailable" to everything */
 
@@ -145,8 +147,6 @@ struct store_member_t {
     bool worker_started;
 };
 
-int sm_fail(char *err, size_t errlen, int code, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
 void sm_reply_error(store_member_t *self, void *cookie, int status, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 void sm_reply_msg(store_member_t *self, void *cookie, const codec_msg_t *desc, const void *msg);
@@ -173,6 +173,7 @@ void sm_reads_serve(store_member_t *self); /* serves reads whose index is applie
 void sm_reads_tick(store_member_t *self);
 void sm_reads_close(store_member_t *self);
 void sm_conf_reply(store_member_t *self, const sm_pending_t *pd); /* a change was applied */
+void sm_pending_add(store_member_t *self, sm_pending_t pd);
 void sm_promote_learners(store_member_t *self);
 
 /* Files (store_member_files.c). */

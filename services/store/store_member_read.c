@@ -29,7 +29,8 @@ static void s_serve_range(store_member_t *self, void *cookie, const store_range_
 static int s_check_range(const store_range_request_t *req, char *err, size_t errlen)
 {
     if ((!req->key || !req->key[0]) && !req->prefix && (!req->end || !req->end[0]))
-        return sm_fail(err, errlen, BUS_EINVALID, "store: a range needs a key, a prefix or an end");
+        return store_fail(err, errlen, BUS_EINVALID,
+                          "store: a range needs a key, a prefix or an end");
     return 0;
 }
 
@@ -37,7 +38,7 @@ int store_member_range(store_member_t *self, void *cookie, const store_range_req
                        char *err, size_t errlen)
 {
     if (self->failed)
-        return sm_fail(err, errlen, BUS_EUNAVAILABLE, "store: %s has failed", self->name);
+        return store_fail(err, errlen, BUS_EUNAVAILABLE, "store: %s has failed", self->name);
     int rc = s_check_range(req, err, errlen);
     if (rc) return rc;
     if (req->serializable) {
@@ -46,12 +47,12 @@ int store_member_range(store_member_t *self, void *cookie, const store_range_req
         return 0;
     }
     if (self->pending_n + self->waiting_n + self->reads_n >= self->cfg.pending_max)
-        return sm_fail(err, errlen, BUS_EBUSY, "store: %zu requests are waiting already",
-                       self->cfg.pending_max);
+        return store_fail(err, errlen, BUS_EBUSY, "store: %zu requests are waiting already",
+                          self->cfg.pending_max);
     bus_buf_reset(&self->out);
     codec_err_t cerr;
     rc = codec_encode(&store_range_request_desc, req, &self->out, &cerr);
-    if (rc) return sm_fail(err, errlen, rc, "store: %s", cerr.text);
+    if (rc) return store_fail(err, errlen, rc, "store: %s", cerr.text);
     if (self->reads_n == self->reads_cap) {
         self->reads_cap = self->reads_cap ? 2 * self->reads_cap : 256;
         self->reads = realloc(self->reads, self->reads_cap * sizeof *self->reads);
@@ -254,11 +255,12 @@ int store_member_status(store_member_t *self, void *cookie)
 static int s_transfer(store_member_t *self, void *cookie, uint64_t id, const char *name, bool voter,
                       char *err, size_t errlen)
 {
-    if (!voter) return sm_fail(err, errlen, BUS_EINVALID, "store: %s is not a voter", name);
+    if (!voter) return store_fail(err, errlen, BUS_EINVALID, "store: %s is not a voter", name);
     sm_rtxn(self);
     if (id != self->id && raft_transfer(self->raft, id) != 0)
-        return sm_fail(err, errlen, BUS_EBUSY,
-                       "store: cannot hand leadership to %s now (a transfer is under way?)", name);
+        return store_fail(err, errlen, BUS_EBUSY,
+                          "store: cannot hand leadership to %s now (a transfer is under way?)",
+                          name);
     if (id != self->id) log_info("store.transfer", "to=%s term=%" PRIu64, name, self->term);
     store_member_poll(self);
     store_header_t h = {0};
@@ -281,36 +283,31 @@ int store_member_member(store_member_t *self, void *cookie, int action, const ch
         return 0;
     }
     if (!name || !name[0] || strlen(name) > STORE_NAME_MAX)
-        return sm_fail(err, errlen, BUS_EINVALID, "store: a member name has 1 to %d bytes",
-                       STORE_NAME_MAX);
+        return store_fail(err, errlen, BUS_EINVALID, "store: a member name has 1 to %d bytes",
+                          STORE_NAME_MAX);
     if (self->role != RAFT_LEADER || self->busy)
-        return sm_fail(err, errlen, RAFT_ENOTLEADER, "store: %s is not the leader", self->name);
+        return store_fail(err, errlen, RAFT_ENOTLEADER, "store: %s is not the leader", self->name);
     uint64_t id = store_log_member_id(name);
     bool learner, present = raft_conf_has(&store_log_state(self->log)->conf, id, &learner);
     if (action == STORE_MEMBER_ACTION_TRANSFER)
         return s_transfer(self, cookie, id, name, present && !learner, err, errlen);
     if (action != STORE_MEMBER_ACTION_ADD && action != STORE_MEMBER_ACTION_REMOVE)
-        return sm_fail(err, errlen, BUS_EINVALID, "store: unknown member action %d", action);
+        return store_fail(err, errlen, BUS_EINVALID, "store: unknown member action %d", action);
     int type = action == STORE_MEMBER_ACTION_ADD ? RAFT_CONF_ADD_LEARNER : RAFT_CONF_REMOVE;
     if (type == RAFT_CONF_ADD_LEARNER && present)
-        return sm_fail(err, errlen, BUS_EEXISTS, "store: %s is a member already", name);
+        return store_fail(err, errlen, BUS_EEXISTS, "store: %s is a member already", name);
     if (type == RAFT_CONF_REMOVE && !present)
-        return sm_fail(err, errlen, BUS_ENOTFOUND, "store: %s is not a member", name);
+        return store_fail(err, errlen, BUS_ENOTFOUND, "store: %s is not a member", name);
     uint64_t index;
     sm_rtxn(self);
     int rc = raft_propose_conf(self->raft, type, id, &index);
     if (rc == RAFT_EBUSY)
-        return sm_fail(err, errlen, BUS_EBUSY,
-                       "store: another membership change is under way; try again shortly");
+        return store_fail(err, errlen, BUS_EBUSY,
+                          "store: another membership change is under way; try again shortly");
     if (rc)
-        return sm_fail(err, errlen, BUS_EUNAVAILABLE, "store: %s is not the leader", self->name);
+        return store_fail(err, errlen, BUS_EUNAVAILABLE, "store: %s is not the leader", self->name);
     if (type == RAFT_CONF_ADD_LEARNER) sm_learn_name(self, id, name);
-    if (self->pending_n == self->pending_cap) {
-        self->pending_cap = self->pending_cap ? 2 * self->pending_cap : 1024;
-        self->pending = realloc(self->pending, self->pending_cap * sizeof *self->pending);
-        if (!self->pending) abort();
-    }
-    self->pending[self->pending_n++] = (sm_pending_t){cookie, index, self->term, SM_CONF, id};
+    sm_pending_add(self, (sm_pending_t){cookie, index, self->term, SM_CONF, id});
     return 0;
 }
 

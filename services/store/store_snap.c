@@ -3,6 +3,7 @@
  * the sessions and the applied index in it agree. snap/<index>/info holds, in text, what
  * store_snap_info_t says, so serving a snapshot needs no LMDB work. */
 #include "store_snap.h"
+#include "store_util.h"
 #include "bus_err.h"
 #include "store_kv.h"
 
@@ -19,20 +20,6 @@
 #include <unistd.h>
 
 #define S_PATH_MAX 4096
-
-static int s_fail(char *err, size_t errlen, int code, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-
-static int s_fail(char *err, size_t errlen, int code, const char *fmt, ...)
-{
-    if (err && errlen) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(err, errlen, fmt, ap);
-        va_end(ap);
-    }
-    return code;
-}
 
 /* rm -r of a directory holding only files. */
 static void s_remove_dir(const char *path)
@@ -64,7 +51,8 @@ int store_snap_env_open(const char *dir, size_t map_bytes, bool create, MDB_env 
 {
     *out = NULL;
     if (create && mkdir(dir, 0700) != 0 && errno != EEXIST)
-        return s_fail(err, errlen, BUS_ECONFIG, "store: cannot make %s: %s", dir, strerror(errno));
+        return store_fail(err, errlen, BUS_ECONFIG, "store: cannot make %s: %s", dir,
+                          strerror(errno));
     MDB_env *env;
     int rc = mdb_env_create(&env);
     if (!rc) rc = mdb_env_set_maxdbs(env, STORE_ENV_DBS);
@@ -77,7 +65,7 @@ int store_snap_env_open(const char *dir, size_t map_bytes, bool create, MDB_env 
         const char *why = rc == MDB_INVALID            ? "not an LMDB data file"
                           : rc == MDB_VERSION_MISMATCH ? "written by another LMDB version"
                                                        : mdb_strerror(rc);
-        return s_fail(err, errlen, BUS_ECONFIG, "store: cannot open %s/data.mdb: %s", dir, why);
+        return store_fail(err, errlen, BUS_ECONFIG, "store: cannot open %s/data.mdb: %s", dir, why);
     }
     *out = env;
     return 0;
@@ -209,8 +197,8 @@ int store_snap_inspect(const char *path, store_snap_info_t *info, uint64_t *clus
     if (rc) {
         if (txn) mdb_txn_abort(txn);
         mdb_env_close(env);
-        return s_fail(err, errlen, BUS_ECONFIG, "store: %s: %s", path,
-                      rc == MDB_INVALID ? "not an LMDB data file" : mdb_strerror(rc));
+        return store_fail(err, errlen, BUS_ECONFIG, "store: %s: %s", path,
+                          rc == MDB_INVALID ? "not an LMDB data file" : mdb_strerror(rc));
     }
     /* Read-only: the databases must exist, so open them without creating. */
     MDB_dbi meta;
@@ -234,12 +222,13 @@ int store_snap_inspect(const char *path, store_snap_info_t *info, uint64_t *clus
     mdb_txn_abort(txn);
     mdb_env_close(env);
     if (rc || !st.applied)
-        return s_fail(err, errlen, BUS_ECONFIG, "store: %s is not a store snapshot%s", path,
-                      rc ? "" : " (it has applied nothing)");
+        return store_fail(err, errlen, BUS_ECONFIG, "store: %s is not a store snapshot%s", path,
+                          rc ? "" : " (it has applied nothing)");
     info->meta = (raft_snap_meta_t){st.applied, st.applied_term, st.conf};
     if (cluster) *cluster = st.cluster;
     rc = s_digest_file(path, info->digest, &info->size);
-    return rc ? s_fail(err, errlen, BUS_EINTERNAL, "store: read %s: %s", path, strerror(-rc)) : 0;
+    return rc ? store_fail(err, errlen, BUS_EINTERNAL, "store: read %s: %s", path, strerror(-rc))
+              : 0;
 }
 
 /* --- making and reading snapshots ---------------------------------------------------------- */
@@ -253,12 +242,13 @@ int store_snap_make(MDB_env *env, const char *data_dir, store_snap_info_t *info,
     mkdir(snap, 0700);
     s_remove_dir(tmp);
     if (mkdir(tmp, 0700) != 0)
-        return s_fail(err, errlen, BUS_EINTERNAL, "store: snapshot: mkdir %s: %s", tmp,
-                      strerror(errno));
+        return store_fail(err, errlen, BUS_EINTERNAL, "store: snapshot: mkdir %s: %s", tmp,
+                          strerror(errno));
     int rc = mdb_env_copy2(env, tmp, MDB_CP_COMPACT);
     if (rc) {
         s_remove_dir(tmp);
-        return s_fail(err, errlen, BUS_EINTERNAL, "store: snapshot: copy: %s", mdb_strerror(rc));
+        return store_fail(err, errlen, BUS_EINTERNAL, "store: snapshot: copy: %s",
+                          mdb_strerror(rc));
     }
     snprintf(file, sizeof file, "%s/data.mdb", tmp);
     rc = store_snap_inspect(file, info, NULL, err, errlen);
@@ -267,11 +257,11 @@ int store_snap_make(MDB_env *env, const char *data_dir, store_snap_info_t *info,
     snprintf(final, sizeof final, "%s/snap/%" PRIu64, data_dir, info->meta.index);
     s_remove_dir(final);
     if (!rc && rename(tmp, final) != 0)
-        rc = s_fail(err, errlen, BUS_EINTERNAL, "store: snapshot: rename: %s", strerror(errno));
+        rc = store_fail(err, errlen, BUS_EINTERNAL, "store: snapshot: rename: %s", strerror(errno));
     if (rc) {
         s_remove_dir(tmp);
         return rc == BUS_EINTERNAL && err && !err[0]
-                   ? s_fail(err, errlen, rc, "store: snapshot: cannot write it")
+                   ? store_fail(err, errlen, rc, "store: snapshot: cannot write it")
                    : rc;
     }
     s_fsync_path(snap);
@@ -320,20 +310,20 @@ int store_snap_adopt(const char *path, uint64_t cluster, uint64_t member, const 
     if (!rc) rc = mdb_txn_begin(env, NULL, 0, &txn);
     if (rc) {
         mdb_env_close(env);
-        return s_fail(err, errlen, BUS_ECONFIG, "store: %s: %s", path,
-                      rc == MDB_INVALID ? "not an LMDB data file" : mdb_strerror(rc));
+        return store_fail(err, errlen, BUS_ECONFIG, "store: %s: %s", path,
+                          rc == MDB_INVALID ? "not an LMDB data file" : mdb_strerror(rc));
     }
     store_log_t *log = NULL;
     rc = store_log_open(txn, &log, err, errlen);
     const store_log_state_t *st = log ? store_log_state(log) : NULL;
     if (!rc && !restore && st->cluster != cluster)
-        rc = s_fail(err, errlen, BUS_ECONFIG,
-                    "store: the snapshot belongs to cluster %016" PRIx64 ", not %016" PRIx64,
-                    st->cluster, cluster);
+        rc = store_fail(err, errlen, BUS_ECONFIG,
+                        "store: the snapshot belongs to cluster %016" PRIx64 ", not %016" PRIx64,
+                        st->cluster, cluster);
     if (!rc && st->applied != meta->index)
-        rc = s_fail(err, errlen, BUS_ECONFIG,
-                    "store: the snapshot holds index %" PRIu64 ", not the %" PRIu64 " expected",
-                    st->applied, meta->index);
+        rc = store_fail(err, errlen, BUS_ECONFIG,
+                        "store: the snapshot holds index %" PRIu64 ", not the %" PRIu64 " expected",
+                        st->applied, meta->index);
     raft_snap_meta_t none = {0};
     if (!rc) rc = store_log_identify(log, txn, cluster, member, name, true, err, errlen);
     if (!rc) rc = store_log_set_hard(log, txn, hard, err, errlen);
@@ -348,7 +338,7 @@ int store_snap_adopt(const char *path, uint64_t cluster, uint64_t member, const 
     store_log_destroy(&log);
     if (!rc) {
         rc = mdb_txn_commit(txn);
-        if (rc) rc = s_fail(err, errlen, BUS_EINTERNAL, "store: adopt: %s", mdb_strerror(rc));
+        if (rc) rc = store_fail(err, errlen, BUS_EINTERNAL, "store: adopt: %s", mdb_strerror(rc));
     } else {
         mdb_txn_abort(txn);
     }
@@ -362,7 +352,8 @@ int store_snap_swap(const char *path, const char *data_dir, char *err, size_t er
     char target[S_PATH_MAX];
     snprintf(target, sizeof target, "%s/data.mdb", data_dir);
     if (s_fsync_path(path) != 0 || rename(path, target) != 0)
-        return s_fail(err, errlen, BUS_EINTERNAL, "store: replace %s: %s", target, strerror(errno));
+        return store_fail(err, errlen, BUS_EINTERNAL, "store: replace %s: %s", target,
+                          strerror(errno));
     s_fsync_path(data_dir);
     return 0;
 }
@@ -374,9 +365,9 @@ int store_snap_copy(MDB_env *env, const char *data_dir, char *path, size_t cap, 
     snprintf(dir, sizeof dir, "%s/incoming", data_dir);
     s_remove_dir(dir);
     if (mkdir(dir, 0700) != 0)
-        return s_fail(err, errlen, BUS_EINTERNAL, "store: mkdir %s: %s", dir, strerror(errno));
+        return store_fail(err, errlen, BUS_EINTERNAL, "store: mkdir %s: %s", dir, strerror(errno));
     int rc = mdb_env_copy2(env, dir, MDB_CP_COMPACT);
-    if (rc) return s_fail(err, errlen, BUS_EINTERNAL, "store: copy: %s", mdb_strerror(rc));
+    if (rc) return store_fail(err, errlen, BUS_EINTERNAL, "store: copy: %s", mdb_strerror(rc));
     snprintf(path, cap, "%s/data.mdb", dir);
     return 0;
 }
