@@ -11,6 +11,7 @@
 #include "bus_log.h"
 #include "bus_time.h"
 #include "cli.h"
+#include "cli_pki.h"
 #include "cli_sup.h"
 #include "kubus_schema.h"
 
@@ -28,6 +29,9 @@
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 enum {
@@ -44,6 +48,7 @@ typedef struct {
     long base_port;   /* -1: not given */
     long brokers;     /* -1: not given */
     long stores;      /* -1: not given */
+    long api_port;    /* -1: not given */
     bool foreground;
     int log_level;
 } s_opts_t;
@@ -124,6 +129,22 @@ static int s_json_write(const char *path, const json_t *doc, char *err, size_t e
 
 /* --- the cluster's files ------------------------------------------------------------------- */
 
+/* A port free now on host (0 if none): for an API asked to be on any port, pinned at creation
+ * so that the kubeconfig can name it. */
+static long s_free_port(const char *host)
+{
+    struct sockaddr_in sa = {.sin_family = AF_INET};
+    if (inet_pton(AF_INET, host, &sa.sin_addr) != 1) return 0;
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    socklen_t len = sizeof sa;
+    long port = 0;
+    if (fd >= 0 && bind(fd, (struct sockaddr *)&sa, sizeof sa) == 0 &&
+        getsockname(fd, (struct sockaddr *)&sa, &len) == 0)
+        port = ntohs(sa.sin_port);
+    if (fd >= 0) close(fd);
+    return port;
+}
+
 static json_t *s_cluster_doc(const s_opts_t *o)
 {
     long n = o->brokers > 0 ? o->brokers : 1;
@@ -160,6 +181,14 @@ static json_t *s_cluster_doc(const s_opts_t *o)
                                         "kubus-store", "args", "--dir", "{dir}", "--name", "{name}",
                                         "--initial", initial));
     }
+    /* The API: one gateway, HTTPS on the cluster's address. */
+    char listen[300];
+    long api_port = o->api_port > 0 ? o->api_port : base == 0 ? s_free_port(host) : 6443;
+    snprintf(listen, sizeof listen, "%s:%ld", host, api_port);
+    json_array_append_new(components, json_pack("{s:s, s:s, s:[s,s,s,s,s,s]}", "name", "gateway-1",
+                                                "program", "kubus-gateway", "args", "--dir",
+                                                "{dir}", "--name", "{name}", "--listen", listen));
+    json_t *gateway = json_pack("{s:s, s:i}", "host", host, "port", (json_int_t)api_port);
     /* A store refuses data of another cluster: the id makes each cluster's its own. */
     uint8_t id[8];
     char hex[17];
@@ -167,9 +196,9 @@ static json_t *s_cluster_doc(const s_opts_t *o)
     while (!(id[0] | id[1] | id[2] | id[3] | id[4] | id[5] | id[6] | id[7]));
     sodium_bin2hex(hex, sizeof hex, id, sizeof id);
     json_t *store = json_pack("{s:s, s:o}", "cluster_id", hex, "members", members);
-    json_t *doc =
-        json_pack("{s:s, s:i, s:i, s:o, s:o, s:o}", "cluster", "kubus", "heartbeat_ms", 1000,
-                  "liveness", 3, "brokers", brokers, "store", store, "components", components);
+    json_t *doc = json_pack("{s:s, s:i, s:i, s:o, s:o, s:o, s:o}", "cluster", "kubus",
+                            "heartbeat_ms", 1000, "liveness", 3, "brokers", brokers, "store", store,
+                            "gateway", gateway, "components", components);
     if (!doc) abort();
     return doc;
 }
@@ -210,6 +239,11 @@ static int s_cluster_create(const char *dir, const s_opts_t *o, char *err, size_
     {
         if (!rc) rc = s_ensure_cert(dir, "store", json_string_value(b), err, errlen);
     }
+    if (!rc) rc = s_ensure_cert(dir, "gateway", "gateway-1", err, errlen);
+    json_t *gw = json_object_get(doc, "gateway");
+    if (!rc)
+        rc = cli_pki_ensure(dir, json_string_value(json_object_get(gw, "host")),
+                            (unsigned)json_integer_value(json_object_get(gw, "port")), err, errlen);
     if (!rc) rc = s_ensure_cert(dir, "admin", "admin", err, errlen);
     if (!rc) rc = s_ensure_cert(dir, "tap", "tap", err, errlen);
     char path[S_PATH_MAX];
@@ -319,8 +353,8 @@ static void s_pid_write(const char *dir)
 
 /* --- readiness ------------------------------------------------------------------------------ */
 
-static void s_ready_line(const char *dir, const bus_config_t *config, const char *store, char *out,
-                         size_t cap)
+static void s_ready_line(const char *dir, const bus_config_t *config, const char *store,
+                         const char *api, char *out, size_t cap)
 {
     size_t n;
     snprintf(out, cap, "cluster up in %s (%zu broker%s:", dir, config->brokers_n,
@@ -334,10 +368,16 @@ static void s_ready_line(const char *dir, const bus_config_t *config, const char
     n = strlen(out);
     if (store[0]) snprintf(out + n, cap - n, "; store: %s", store);
     n = strlen(out);
+    if (api[0]) snprintf(out + n, cap - n, "; API: %s", api);
+    n = strlen(out);
     snprintf(out + n, cap - n,
              ")\n  look at it: kubus status --dir %s; watch it: kubus tap --dir %s; stop it: kubus "
              "down --dir %s",
              dir, dir, dir);
+    n = strlen(out);
+    if (api[0])
+        snprintf(out + n, cap - n, "\n  kubectl: export KUBECONFIG=%s/kubeconfig; kubectl get ns",
+                 dir);
 }
 
 /* The store answers and has a leader; store gets "N member(s), leader NAME". Asks any member, in
@@ -383,8 +423,41 @@ static int s_wait_store(cli_sup_t *sup, const char *dir, bus_client_t *client, u
     return rc;
 }
 
-/* Every broker answers our heartbeats (the bus works end to end, keys included) and the store
- * has a leader. ready gets the line that says so. */
+/* The API accepts connections (a cluster made before the gateway was part of it has none); api
+ * gets its URL. */
+static int s_wait_api(cli_sup_t *sup, const char *dir, uint64_t deadline, char *api, size_t cap,
+                      char *err, size_t errlen)
+{
+    char path[S_PATH_MAX];
+    snprintf(path, sizeof path, "%s/cluster.json", dir);
+    json_t *doc = json_load_file(path, 0, NULL);
+    json_t *gw = json_object_get(doc, "gateway");
+    const char *host = json_string_value(json_object_get(gw, "host"));
+    long port = (long)json_integer_value(json_object_get(gw, "port"));
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+    int rc = 0;
+    if (host && port > 0 && inet_pton(AF_INET, host, &sa.sin_addr) == 1) {
+        rc = -1;
+        while (rc != 0 && !cli_sup_stopping(sup) && bus_now_ms() < deadline) {
+            int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+            if (fd >= 0 && connect(fd, (struct sockaddr *)&sa, sizeof sa) == 0) rc = 0;
+            if (fd >= 0) close(fd);
+            if (rc) cli_sup_pump(sup, 100);
+        }
+        if (rc) {
+            snprintf(err, errlen, "the API on %s:%ld did not answer within %d s", host, port,
+                     S_READY_MS / 1000);
+            cli_sup_why(sup, err, errlen);
+        } else {
+            snprintf(api, cap, "https://%s:%ld", host, port);
+        }
+    }
+    json_decref(doc);
+    return rc;
+}
+
+/* Every broker answers our heartbeats (the bus works end to end, keys included), the store
+ * has a leader and the API accepts connections. ready gets the line that says so. */
 static int s_wait_alive(cli_sup_t *sup, const char *dir, char ready[S_LINE_MAX], char *err,
                         size_t errlen)
 {
@@ -400,14 +473,15 @@ static int s_wait_alive(cli_sup_t *sup, const char *dir, char ready[S_LINE_MAX],
     while ((rc = bus_client_wait_alive(client, config->brokers_n, 100)) != 0 &&
            !cli_sup_stopping(sup) && bus_now_ms() < deadline)
         cli_sup_pump(sup, 0);
-    char store[128] = "";
+    char store[128] = "", api[300] = "";
     if (rc != 0) {
         snprintf(err, errlen, "%zu of %zu broker(s) answered within %d s", bus_client_alive(client),
                  config->brokers_n, S_READY_MS / 1000);
         cli_sup_why(sup, err, errlen);
     } else if ((rc = s_wait_store(sup, dir, client, deadline, store, sizeof store, err, errlen)) ==
-               0) {
-        s_ready_line(dir, config, store, ready, S_LINE_MAX);
+                   0 &&
+               (rc = s_wait_api(sup, dir, deadline, api, sizeof api, err, errlen)) == 0) {
+        s_ready_line(dir, config, store, api, ready, S_LINE_MAX);
     }
     bus_client_destroy(&client);
     bus_config_destroy(&config);
@@ -549,11 +623,13 @@ static int s_usage_up(FILE *out)
     fprintf(
         out,
         "usage: kubus up [--dir DIR] [--host ADDR] [--base-port N] [--brokers N] [--stores N]\n"
-        "                [--foreground] [--log-level error|warn|info|debug|trace]\n"
+        "                [--api-port N] [--foreground] [--log-level error|warn|info|debug|trace]\n"
         "Starts the cluster in DIR and supervises it, in the background unless --foreground.\n"
         "The first time it creates the cluster: N brokers (default 1, at most %d) on ADDR\n"
         "(default 127.0.0.1) with ports from N (default 7440, four per broker; 0: ephemeral),\n"
-        "and a store of N members (default 1; 3 or 5 survive the loss of 1 or 2; at most %d).\n",
+        "a store of N members (default 1; 3 or 5 survive the loss of 1 or 2; at most %d) and\n"
+        "the Kubernetes API on ADDR:N (--api-port, default 6443), with a cluster CA, an admin\n"
+        "token and DIR/kubeconfig for kubectl.\n",
         S_BROKERS_MAX, S_STORES_MAX);
     return out == stdout ? 0 : 2;
 }
@@ -581,15 +657,17 @@ static int s_parse_up(int argc, char **argv, s_opts_t *o)
                                          {"base-port", required_argument, 0, 'p'},
                                          {"brokers", required_argument, 0, 'b'},
                                          {"stores", required_argument, 0, 's'},
+                                         {"api-port", required_argument, 0, 'a'},
                                          {"foreground", no_argument, 0, 'f'},
                                          {"log-level", required_argument, 0, 'l'},
                                          {"help", no_argument, 0, 'h'},
                                          {0, 0, 0, 0}};
-    *o = (s_opts_t){.base_port = -1, .brokers = -1, .stores = -1, .log_level = BUS_LOG_INFO};
+    *o = (s_opts_t){
+        .base_port = -1, .brokers = -1, .stores = -1, .api_port = -1, .log_level = BUS_LOG_INFO};
     int c;
     optind = 1;
     opterr = 0;
-    while ((c = getopt_long(argc, argv, "d:H:p:b:s:fl:h", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "d:H:p:b:s:a:fl:h", opts, NULL)) != -1) {
         switch (c) {
         case 'd': o->dir = optarg; break;
         case 'H': o->host = optarg; break;
@@ -604,6 +682,10 @@ static int s_parse_up(int argc, char **argv, s_opts_t *o)
         case 's':
             if (s_number(optarg, 1, S_STORES_MAX, &o->stores))
                 return s_bad_usage(s_usage_up, "--stores must be 1..7, not %s", optarg);
+            break;
+        case 'a':
+            if (s_number(optarg, 1, 65535, &o->api_port))
+                return s_bad_usage(s_usage_up, "--api-port must be 1..65535, not %s", optarg);
             break;
         case 'f': o->foreground = true; break;
         case 'l':

@@ -20,6 +20,12 @@
     T(bus_zap)       \
     T(bus_client)    \
     T(bus_events)    \
+    T(kube_obj)      \
+    T(kube_time)     \
+    T(kube_valid)    \
+    T(kube_select)   \
+    T(kube_patch)    \
+    T(gw_table_fns)  \
     T(store_kv)      \
     T(lincheck)      \
     T(raft_memlog)   \

@@ -100,9 +100,10 @@ def test_up_foreground_and_down(ctx):
     ports = _ports(d)
     check(sorted(ports) == ['publish', 'router', 'subscribe', 'tap'], ports)
     check(all(isinstance(p, int) and 0 < p < 65536 for p in ports.values()), 'not pinned: %r' % ports)
-    check('%s%s (1 broker: tcp://127.0.0.1:%d; store: 1 member, leader store-1)'
-          % (READY, d, ports['router']) in sup.log(), sup.log())
-    for name in ('broker-1', 'store-1', 'admin', 'tap'):
+    check('%s%s (1 broker: tcp://127.0.0.1:%d; store: 1 member, leader store-1; API: '
+          'https://127.0.0.1:%d)' % (READY, d, ports['router'], _conf(d)['gateway']['port'])
+          in sup.log(), sup.log())
+    for name in ('broker-1', 'store-1', 'gateway-1', 'admin', 'tap'):
         check(os.path.exists(os.path.join(d, 'certs', name + '.cert')), 'no certificate for ' + name)
         mode = stat.S_IMODE(os.stat(os.path.join(d, 'keys', name + '.key')).st_mode)
         check(mode == 0o600, '%s.key has mode %o' % (name, mode))
@@ -121,7 +122,8 @@ def test_up_two_brokers(ctx):
     sup, d = _up_foreground(ctx, '--brokers', '2')
     conf = _conf(d)
     check([b['name'] for b in conf['brokers']] == ['broker-1', 'broker-2'], conf)
-    check([c['name'] for c in conf['components']] == ['broker-1', 'broker-2', 'store-1'], conf)
+    check([c['name'] for c in conf['components']] == ['broker-1', 'broker-2', 'store-1',
+                                                         'gateway-1'], conf)
     check('(2 brokers: tcp://127.0.0.1:%d, tcp://127.0.0.1:%d; store: 1 member'
           % (_ports(d, 0)['router'], _ports(d, 1)['router']) in sup.log(), sup.log())
     check(len(_pids(d)) == 2, 'brokers: %r' % _pids(d))

@@ -1,0 +1,148 @@
+/* gw: what the gateway's files share. The gateway serves the Kubernetes API over HTTP(S)
+ * (libmicrohttpd + GnuTLS) and turns each request into store calls on the bus. One thread runs
+ * everything: libmicrohttpd in external-epoll mode is polled by the bus_service loop; a request
+ * that waits for the store suspends its connection and is resumed by the store's reply.
+ * Files: gw_http (connections, requests, responses), gw_api (routing, non-resource endpoints,
+ * discovery, OpenAPI), gw_rest (the resource verbs), gw_object (decoding, validation, defaults),
+ * gw_table (server-side Tables), gw_auth (tokens). */
+#pragma once
+
+#include "bus_buf.h"
+#include "bus_service.h"
+#include "kube_schema.h"
+#include "kubus_schema.h"
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#define GW_BODY_MAX      (3u << 20) /* a request body larger than this gets 413, as kube-apiserver */
+#define GW_STORE_TIMEOUT 10000      /* ms a store call may take */
+#define GW_NAME_MAX      253
+#define GW_LIST_MAX      100000 /* objects in one list answer; a larger one needs limit/continue */
+
+typedef struct gw_t gw_t;
+typedef struct gw_req_t gw_req_t;
+
+typedef struct {
+    char *addr;       /* "127.0.0.1:6443" */
+    bool tls;         /* false: plain HTTP, only on loopback */
+    const char *cert; /* PEM file paths (TLS) */
+    const char *key;
+} gw_listen_t;
+
+/* Who made a request. */
+typedef struct {
+    char name[256];
+    char groups[8][64];
+    int groups_n;
+} gw_user_t;
+
+enum { GW_PENDING_NONE = 0, GW_PENDING_STORE, GW_PENDING_DONE };
+
+/* One HTTP request, from its first header to its response. */
+struct gw_req_t {
+    gw_t *gw;
+    struct MHD_Connection *conn;
+    char method[16];
+    char *path;
+    bus_buf_t body;
+    bool too_big;
+    bool suspended;
+    bool dispatched;
+    struct MHD_Response *resp; /* ready to queue */
+    unsigned status;
+    gw_user_t user;
+    uint64_t started_us;
+    json_t *warnings; /* texts for Warning headers */
+    void *ctx;        /* a verb's state while it waits for the store */
+    void (*ctx_free)(void *ctx);
+};
+
+struct gw_t {
+    bus_service_t *svc;
+    const char *dir;
+    char name[64];
+    struct MHD_Daemon *daemons[4];
+    int daemons_n;
+    int timer_id;
+    bool stopping;
+    json_t *tokens; /* token -> {"user":..., "groups":[...]} */
+    /* Documents made once at start. */
+    char *disc_api, *disc_apis;          /* aggregated discovery */
+    char *legacy_api, *legacy_apis;      /* APIVersions, APIGroupList */
+    json_t *legacy_groups;               /* "group/version" -> APIResourceList */
+    json_t *openapi_root, *openapi_docs; /* "api/v1" -> document */
+    /* Counters for /metrics. */
+    uint64_t requests, responses_by_class[6], store_calls, store_errors;
+    uint64_t latency_us_sum, latency_count;
+};
+
+/* gw_http.c */
+int gw_http_start(gw_t *gw, const gw_listen_t *listens, int n, char *err, size_t errlen);
+void gw_http_stop(gw_t *gw);
+void gw_http_run(gw_t *gw); /* lets libmicrohttpd do what is ready */
+const char *gw_query(gw_req_t *req, const char *key);
+const char *gw_header(gw_req_t *req, const char *key);
+/* Responses: set req->resp. A request answered while suspended is resumed. */
+void gw_respond(gw_req_t *req, unsigned status, const char *content_type, char *body, size_t len);
+void gw_respond_json(gw_req_t *req, unsigned status, json_t *doc); /* steals doc */
+void gw_respond_text(gw_req_t *req, unsigned status, const char *text);
+void gw_add_header(gw_req_t *req, const char *name, const char *value);
+/* A Kubernetes Status error: reason is the StatusReason ("NotFound"…); details may be NULL. */
+void gw_fail(gw_req_t *req, unsigned code, const char *reason, json_t *details, const char *fmt,
+             ...) __attribute__((format(printf, 5, 6)));
+/* Starts a store call for req: its connection waits, fn gets the reply (in->env->status says
+ * whether it worked; the body is decoded by fn). */
+typedef void(gw_store_fn)(gw_req_t *req, bus_in_t *in);
+int gw_store_call(gw_req_t *req, const codec_msg_t *desc, const void *body, gw_store_fn *fn);
+
+/* gw_api.c */
+void gw_api_handle(gw_req_t *req);
+int gw_api_init(gw_t *gw, char *err, size_t errlen);
+void gw_api_free(gw_t *gw);
+const kube_kind_t *gw_kind_by_plural(const char *group, const char *version, const char *plural);
+const kube_kind_t *gw_kind_by_kind(const char *group, const char *version, const char *kind);
+/* "pods" or "deployments.apps": how errors name a resource. */
+void gw_resource_name(const kube_kind_t *kind, char *out, size_t outlen);
+const char *gw_api_version(const kube_kind_t *kind, char *out, size_t outlen);
+
+/* gw_rest.c: one resource request, routed. */
+typedef struct {
+    const kube_kind_t *kind;
+    char ns[64];
+    char name[GW_NAME_MAX + 1];
+    char sub[32];
+    bool all_namespaces; /* a namespaced kind listed across namespaces */
+} gw_target_t;
+void gw_rest_handle(gw_req_t *req, const gw_target_t *t);
+/* Creates the namespaces every cluster has, where absent. */
+void gw_rest_bootstrap(gw_t *gw);
+
+/* gw_object.c */
+/* The body as JSON (JSON or YAML by Content-Type); NULL after answering 400/415. */
+json_t *gw_object_decode(gw_req_t *req);
+/* Checks an object for kind against the schema (unknown fields by fieldValidation; types),
+ * defaults it and checks its metadata. Returns 0, or -1 after answering (400/422). Warnings (for
+ * fieldValidation=Warn) go into the response's Warning headers. */
+int gw_object_admit(gw_req_t *req, const kube_kind_t *kind, json_t *obj, const char *ns,
+                    bool create);
+/* The store key of an object: /registry/<plural>/<ns>/<name> or /registry/<plural>/<name>. */
+void gw_object_key(const kube_kind_t *kind, const char *ns, const char *name, char *out,
+                   size_t outlen);
+/* A stored value as the object clients see (resourceVersion = mod revision). NULL if corrupt. */
+json_t *gw_object_load(const kube_kind_t *kind, const store_kv_t *kv);
+
+/* gw_openapi.c */
+int gw_openapi_init(gw_t *gw, char *err, size_t errlen);
+void gw_openapi_handle(gw_req_t *req, const char *rest);
+
+/* gw_table.c */
+int gw_table_wanted(gw_req_t *req); /* 1 when Accept asks for a Table */
+json_t *gw_table_new(const kube_kind_t *kind, json_t *items, const char *rv, const char *cont,
+                     const char *include, bool with_columns, int64_t now);
+
+/* gw_auth.c */
+int gw_auth_load(gw_t *gw, char *err, size_t errlen);
+/* 0 with req->user filled, or -1 after answering 401. */
+int gw_auth(gw_req_t *req);

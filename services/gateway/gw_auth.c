@@ -1,0 +1,142 @@
+/* gw_auth: who is asking. Bearer tokens from DIR/tokens.csv, in kube-apiserver's static token
+ * file format (token,user,uid,"group1,group2"). Only a hash of each token is kept, and lookups go
+ * by hash, so comparing never leaks a token's bytes through timing. The health and version
+ * endpoints are open to everyone (as kube-apiserver's system:public-info-viewer); everything else
+ * needs a token: no token, or an unknown one, gets 401. Authorization (RBAC) is not here. */
+#include "gw.h"
+
+#include "bus_log.h"
+
+#include <errno.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define S_TOKENS_MAX 10000
+
+static void s_hash(const char *token, char hex[65])
+{
+    unsigned char h[32];
+    crypto_generichash(h, sizeof h, (const unsigned char *)token, strlen(token), NULL, 0);
+    sodium_bin2hex(hex, 65, h, sizeof h);
+}
+
+/* Splits one CSV line into at most max fields (double quotes group commas). */
+static int s_csv(char *line, char **fields, int max)
+{
+    int n = 0;
+    char *p = line;
+    while (*p && n < max) {
+        char *out = p;
+        fields[n++] = out;
+        bool quoted = false;
+        for (; *p && (quoted || *p != ','); p++) {
+            if (*p == '"') {
+                quoted = !quoted;
+                continue;
+            }
+            *out++ = *p;
+        }
+        if (*p == ',') p++;
+        *out = 0;
+    }
+    return n;
+}
+
+static int s_add(gw_t *gw, char *line, int lineno, char *err, size_t errlen)
+{
+    line[strcspn(line, "\r\n")] = 0;
+    if (!*line || *line == '#') return 0;
+    char *f[4] = {0};
+    int n = s_csv(line, f, 4);
+    if (n < 2 || !*f[0] || !*f[1]) {
+        snprintf(err, errlen, "tokens.csv line %d: want token,user[,uid[,\"groups\"]]", lineno);
+        return -1;
+    }
+    if (json_object_size(gw->tokens) >= S_TOKENS_MAX) {
+        snprintf(err, errlen, "tokens.csv: more than %d tokens", S_TOKENS_MAX);
+        return -1;
+    }
+    json_t *groups = json_array();
+    for (char *g = n > 3 ? strtok(f[3], ",") : NULL; g; g = strtok(NULL, ","))
+        json_array_append_new(groups, json_string(g));
+    char hex[65];
+    s_hash(f[0], hex);
+    sodium_memzero(f[0], strlen(f[0]));
+    json_object_set_new(gw->tokens, hex, json_pack("{s:s, s:o}", "user", f[1], "groups", groups));
+    return 0;
+}
+
+int gw_auth_load(gw_t *gw, char *err, size_t errlen)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/tokens.csv", gw->dir);
+    gw->tokens = json_object();
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        if (errno == ENOENT) {
+            log_info("gateway.auth",
+                     "tokens=0 detail=\"no %s: every request needs a token, "
+                     "none is known\"",
+                     path);
+            return 0;
+        }
+        snprintf(err, errlen, "%s: %s", path, strerror(errno));
+        return -1;
+    }
+    char line[4096];
+    int lineno = 0, rc = 0;
+    while (!rc && fgets(line, sizeof line, f)) rc = s_add(gw, line, ++lineno, err, errlen);
+    sodium_memzero(line, sizeof line);
+    fclose(f);
+    if (!rc) log_info("gateway.auth", "tokens=%zu", json_object_size(gw->tokens));
+    return rc;
+}
+
+static bool s_public(const char *path)
+{
+    static const char *const open[] = {"/healthz", "/livez", "/readyz", "/version", NULL};
+    for (int i = 0; open[i]; i++) {
+        size_t n = strlen(open[i]);
+        if (strncmp(path, open[i], n) == 0 && (path[n] == 0 || path[n] == '/')) return true;
+    }
+    return false;
+}
+
+int gw_auth(gw_req_t *req)
+{
+    const char *h = gw_header(req, "Authorization");
+    json_t *who = NULL;
+    if (h && strncasecmp(h, "Bearer ", 7) == 0) {
+        const char *token = h + 7;
+        while (*token == ' ') token++;
+        char hex[65];
+        s_hash(token, hex);
+        who = json_object_get(req->gw->tokens, hex);
+    }
+    if (!who) {
+        if (s_public(req->path)) {
+            snprintf(req->user.name, sizeof req->user.name, "system:anonymous");
+            snprintf(req->user.groups[0], sizeof req->user.groups[0], "system:unauthenticated");
+            req->user.groups_n = 1;
+            return 0;
+        }
+        gw_fail(req, 401, "Unauthorized", NULL, "Unauthorized");
+        return -1;
+    }
+    snprintf(req->user.name, sizeof req->user.name, "%s",
+             json_string_value(json_object_get(who, "user")));
+    size_t i;
+    json_t *g;
+    req->user.groups_n = 0;
+    json_array_foreach(json_object_get(who, "groups"), i, g)
+    {
+        if (req->user.groups_n >= 7) break;
+        snprintf(req->user.groups[req->user.groups_n++], sizeof req->user.groups[0], "%s",
+                 json_string_value(g));
+    }
+    snprintf(req->user.groups[req->user.groups_n++], sizeof req->user.groups[0],
+             "system:authenticated");
+    return 0;
+}

@@ -1,0 +1,477 @@
+/* gw_object: an object on its way in. Decoding (JSON, or YAML by Content-Type; protobuf is
+ * refused with 415), checking it against its kind's schema as kube-apiserver's decoder does
+ * (unknown fields by fieldValidation: Strict fails, Warn warns, Ignore drops; wrong types fail),
+ * defaulting, and metadata validation. Also the store key of an object and its loading. */
+#include "gw.h"
+
+#include "kube_obj.h"
+#include "kube_valid.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <yaml.h>
+
+#define S_WARNINGS_MAX 32
+
+/* --- YAML -> JSON -------------------------------------------------------------------------- */
+
+static json_t *s_yaml_scalar(const yaml_node_t *n)
+{
+    const char *v = (const char *)n->data.scalar.value;
+    size_t len = n->data.scalar.length;
+    if (n->data.scalar.style != YAML_PLAIN_SCALAR_STYLE) return json_stringn(v, len);
+    if (!strcmp(v, "null") || !strcmp(v, "~") || !len) return json_null();
+    if (!strcmp(v, "true") || !strcmp(v, "True")) return json_true();
+    if (!strcmp(v, "false") || !strcmp(v, "False")) return json_false();
+    char *end;
+    long long i = strtoll(v, &end, 10);
+    if (*v && !*end && (v[0] != '0' || len == 1)) return json_integer(i);
+    double d = strtod(v, &end);
+    if (*v && !*end && strpbrk(v, ".eE") && strspn(v, "0123456789.eE+-") == len)
+        return json_real(d);
+    return json_stringn(v, len);
+}
+
+static json_t *s_yaml_node(yaml_document_t *doc, yaml_node_t *n, int depth)
+{
+    if (!n || depth > 64) return NULL;
+    if (n->type == YAML_SCALAR_NODE) return s_yaml_scalar(n);
+    if (n->type == YAML_SEQUENCE_NODE) {
+        json_t *a = json_array();
+        for (yaml_node_item_t *it = n->data.sequence.items.start; it < n->data.sequence.items.top;
+             it++) {
+            json_t *v = s_yaml_node(doc, yaml_document_get_node(doc, *it), depth + 1);
+            if (!v) return json_decref(a), NULL;
+            json_array_append_new(a, v);
+        }
+        return a;
+    }
+    json_t *o = json_object();
+    for (yaml_node_pair_t *p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top; p++) {
+        yaml_node_t *k = yaml_document_get_node(doc, p->key);
+        json_t *v = s_yaml_node(doc, yaml_document_get_node(doc, p->value), depth + 1);
+        if (!k || k->type != YAML_SCALAR_NODE || !v) {
+            json_decref(v);
+            return json_decref(o), NULL;
+        }
+        json_object_setn_new(o, (const char *)k->data.scalar.value, k->data.scalar.length, v);
+    }
+    return o;
+}
+
+static json_t *s_yaml(const uint8_t *data, size_t len, char *err, size_t errlen)
+{
+    yaml_parser_t p;
+    yaml_document_t doc;
+    yaml_parser_initialize(&p);
+    yaml_parser_set_input_string(&p, data, len);
+    json_t *out = NULL;
+    if (!yaml_parser_load(&p, &doc)) {
+        snprintf(err, errlen, "error converting YAML to JSON: yaml: line %zu: %s",
+                 p.problem_mark.line + 1, p.problem ? p.problem : "malformed");
+    } else {
+        out = s_yaml_node(&doc, yaml_document_get_root_node(&doc), 0);
+        if (!out) snprintf(err, errlen, "error converting YAML to JSON: unsupported YAML");
+        yaml_document_delete(&doc);
+    }
+    yaml_parser_delete(&p);
+    return out;
+}
+
+json_t *gw_object_decode(gw_req_t *req)
+{
+    const char *ct = gw_header(req, "Content-Type");
+    char err[512] = "";
+    json_t *obj = NULL;
+    if (ct && strstr(ct, "protobuf")) {
+        gw_fail(req, 415, "UnsupportedMediaType", NULL,
+                "the body of the request was in an unknown format - accepted media types "
+                "include: application/json, application/yaml");
+        return NULL;
+    }
+    if (ct && strstr(ct, "yaml")) {
+        obj = s_yaml(req->body.data, req->body.len, err, sizeof err);
+    } else {
+        json_error_t jerr;
+        obj =
+            json_loadb((const char *)req->body.data, req->body.len, JSON_REJECT_DUPLICATES, &jerr);
+        if (!obj) snprintf(err, sizeof err, "%s", jerr.text);
+    }
+    if (!obj || !json_is_object(obj)) {
+        json_decref(obj);
+        gw_fail(req, 400, "BadRequest", NULL, "the body of the request could not be decoded: %s",
+                *err ? err : "not an object");
+        return NULL;
+    }
+    return obj;
+}
+
+/* --- the schema walk ----------------------------------------------------------------------- */
+
+typedef struct {
+    const char *mode; /* Strict, Warn, Ignore */
+    char unknown[S_WARNINGS_MAX][300];
+    int unknown_n;
+    char type_err[512];
+} s_check_t;
+
+static const char *s_json_type(const json_t *v)
+{
+    switch (json_typeof(v)) {
+    case JSON_OBJECT: return "object";
+    case JSON_ARRAY: return "array";
+    case JSON_STRING: return "string";
+    case JSON_INTEGER:
+    case JSON_REAL: return "number";
+    case JSON_NULL: return "null";
+    default: return "bool";
+    }
+}
+
+static bool s_scalar_ok(int type, const json_t *v)
+{
+    if (json_is_null(v)) return true; /* null is "absent" to the decoder */
+    switch (type) {
+    case KUBE_T_STRING:
+    case KUBE_T_TIME:
+    case KUBE_T_BYTES: return json_is_string(v);
+    case KUBE_T_INT32:
+    case KUBE_T_INT64: return json_is_integer(v);
+    case KUBE_T_NUMBER: return json_is_number(v);
+    case KUBE_T_BOOL: return json_is_boolean(v);
+    case KUBE_T_QUANTITY:
+    case KUBE_T_INTSTR: return json_is_string(v) || json_is_integer(v) || json_is_real(v);
+    default: return true;
+    }
+}
+
+static void s_walk(s_check_t *c, const kube_type_t *t, json_t *obj, const char *path, int depth);
+
+static void s_walk_value(s_check_t *c, const kube_field_t *f, int type, json_t *v, const char *path,
+                         int depth)
+{
+    if (c->type_err[0] || json_is_null(v)) return;
+    if (type == KUBE_T_REF) {
+        if (!json_is_object(v))
+            snprintf(c->type_err, sizeof c->type_err,
+                     "json: cannot unmarshal %s into Go struct field %s of type %s", s_json_type(v),
+                     path, f->ref->name);
+        else {
+            s_walk(c, f->ref, v, path, depth + 1);
+            return;
+        }
+    }
+    if (!s_scalar_ok(type, v))
+        snprintf(c->type_err, sizeof c->type_err,
+                 "json: cannot unmarshal %s into Go struct field %s of type %s", s_json_type(v),
+                 path,
+                 type == KUBE_T_STRING  ? "string"
+                 : type == KUBE_T_BOOL  ? "bool"
+                 : type == KUBE_T_INT32 ? "int32"
+                 : type == KUBE_T_INT64 ? "int64"
+                                        : "value");
+}
+
+static void s_walk_field(s_check_t *c, const kube_field_t *f, json_t *v, const char *path,
+                         int depth)
+{
+    if (f->type == KUBE_T_LIST) {
+        if (json_is_null(v)) return;
+        if (!json_is_array(v)) {
+            snprintf(c->type_err, sizeof c->type_err,
+                     "json: cannot unmarshal %s into Go struct field %s of type []", s_json_type(v),
+                     path);
+            return;
+        }
+        size_t i;
+        json_t *item;
+        json_array_foreach(v, i, item)
+        {
+            char p[512];
+            snprintf(p, sizeof p, "%s[%zu]", path, i);
+            s_walk_value(c, f, f->ref ? KUBE_T_REF : f->elem, item, p, depth);
+        }
+    } else if (f->type == KUBE_T_MAP) {
+        if (json_is_null(v)) return;
+        if (!json_is_object(v)) {
+            snprintf(c->type_err, sizeof c->type_err,
+                     "json: cannot unmarshal %s into Go struct field %s of type map",
+                     s_json_type(v), path);
+            return;
+        }
+        const char *k;
+        json_t *item;
+        json_object_foreach(v, k, item)
+        {
+            char p[512];
+            snprintf(p, sizeof p, "%s.%s", path, k);
+            s_walk_value(c, f, f->ref ? KUBE_T_REF : f->elem, item, p, depth);
+        }
+    } else {
+        s_walk_value(c, f, f->type, v, path, depth);
+    }
+}
+
+static const kube_field_t *s_field(const kube_type_t *t, const char *name)
+{
+    size_t lo = 0, hi = t->fields_n;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        int cmp = strcmp(t->fields[mid].name, name);
+        if (!cmp) return &t->fields[mid];
+        if (cmp < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return NULL;
+}
+
+/* Checks obj against t; unknown fields are noted and removed (the typed decoder drops them). */
+static void s_walk(s_check_t *c, const kube_type_t *t, json_t *obj, const char *path, int depth)
+{
+    if (depth > 40) return;
+    const char *k;
+    json_t *v;
+    void *tmp;
+    json_object_foreach_safe(obj, tmp, k, v)
+    {
+        char p[512];
+        snprintf(p, sizeof p, "%s%s%s", path, *path ? "." : "", k);
+        const kube_field_t *f = s_field(t, k);
+        if (!f) {
+            if (c->unknown_n < S_WARNINGS_MAX)
+                snprintf(c->unknown[c->unknown_n++], sizeof c->unknown[0], "%s", p);
+            json_object_del(obj, k);
+            continue;
+        }
+        s_walk_field(c, f, v, p, depth);
+    }
+}
+
+/* --- defaults ------------------------------------------------------------------------------ */
+
+static void s_default_fn(const char *fn, json_t *obj, const char *name)
+{
+    if (!strcmp(fn, "image_pull_policy")) {
+        const char *image = json_string_value(json_object_get(obj, "image"));
+        if (!image) return;
+        const char *slash = strrchr(image, '/');
+        const char *tag = strchr(slash ? slash : image, ':');
+        bool latest = !strchr(image, '@') && (!tag || !strcmp(tag, ":latest"));
+        json_object_set_new(obj, name, json_string(latest ? "Always" : "IfNotPresent"));
+    } else if (!strcmp(fn, "target_port")) {
+        json_t *port = json_object_get(obj, "port");
+        if (port) json_object_set(obj, name, port);
+    }
+}
+
+static void s_defaults(const kube_type_t *t, json_t *obj, int depth)
+{
+    if (depth > 40 || !json_is_object(obj)) return;
+    for (size_t i = 0; i < t->fields_n; i++) {
+        const kube_field_t *f = &t->fields[i];
+        json_t *v = json_object_get(obj, f->name);
+        if ((!v || json_is_null(v)) && f->default_json) {
+            json_t *d = json_loads(f->default_json, JSON_DECODE_ANY, NULL);
+            if (d) json_object_set_new(obj, f->name, d);
+        } else if ((!v || json_is_null(v)) && f->default_fn) {
+            s_default_fn(f->default_fn, obj, f->name);
+        }
+        v = json_object_get(obj, f->name);
+        if (!v || !f->ref) continue;
+        if (f->type == KUBE_T_REF) {
+            s_defaults(f->ref, v, depth + 1);
+        } else if (f->type == KUBE_T_LIST) {
+            size_t j;
+            json_t *item;
+            json_array_foreach(v, j, item) s_defaults(f->ref, item, depth + 1);
+        }
+    }
+}
+
+/* --- admission ----------------------------------------------------------------------------- */
+
+static int s_kind_check(gw_req_t *req, const kube_kind_t *kind, json_t *obj)
+{
+    char av[128];
+    gw_api_version(kind, av, sizeof av);
+    const char *k = json_string_value(json_object_get(obj, "kind"));
+    const char *v = json_string_value(json_object_get(obj, "apiVersion"));
+    if (!k || !*k) {
+        gw_fail(req, 400, "BadRequest", NULL, "Object 'Kind' is missing in the request body");
+        return -1;
+    }
+    if (strcmp(k, kind->kind) || (v && strcmp(v, av))) {
+        gw_fail(req, 400, "BadRequest", NULL,
+                "the API version in the data (%s) does not match the expected API version (%s)"
+                " or the kind (%s) does not match %s",
+                v ? v : "", av, k, kind->kind);
+        return -1;
+    }
+    json_object_set_new(obj, "apiVersion", json_string(av));
+    return 0;
+}
+
+static int s_namespace(gw_req_t *req, const kube_kind_t *kind, json_t *meta, const char *ns)
+{
+    const char *given = json_string_value(json_object_get(meta, "namespace"));
+    if (!kind->namespaced) {
+        json_object_del(meta, "namespace");
+        return 0;
+    }
+    if (given && *given && strcmp(given, ns)) {
+        gw_fail(req, 400, "BadRequest", NULL,
+                "the namespace of the provided object does not match the namespace sent on the "
+                "request");
+        return -1;
+    }
+    json_object_set_new(meta, "namespace", json_string(ns));
+    return 0;
+}
+
+/* How kube-apiserver validates each kind's names. */
+static kube_name_rule_t s_name_rule(const kube_kind_t *kind)
+{
+    static const char *const segments[] = {"roles", "rolebindings", "clusterroles",
+                                           "clusterrolebindings", NULL};
+    if (!strcmp(kind->plural, "namespaces")) return KUBE_NAME_DNS1123_LABEL;
+    if (!strcmp(kind->plural, "services")) return KUBE_NAME_DNS1035_LABEL;
+    for (int i = 0; segments[i]; i++)
+        if (!strcmp(kind->plural, segments[i])) return KUBE_NAME_PATH_SEGMENT;
+    return KUBE_NAME_DNS1123_SUBDOMAIN;
+}
+
+/* generateName becomes a name before validation, as in kube-apiserver. */
+static void s_generate_name(json_t *meta)
+{
+    const char *name = json_string_value(json_object_get(meta, "name"));
+    const char *gen = json_string_value(json_object_get(meta, "generateName"));
+    if ((!name || !*name) && gen && *gen) {
+        char full[GW_NAME_MAX + 1];
+        kube_generate_name(gen, full, sizeof full);
+        json_object_set_new(meta, "name", json_string(full));
+    }
+}
+
+/* fieldValidation=Warn: one Warning header per unknown field, as kube-apiserver sends. */
+static void s_warn_unknown(gw_req_t *req, s_check_t *c)
+{
+    if (!req->warnings) req->warnings = json_array();
+    for (int i = 0; i < c->unknown_n; i++) {
+        char text[400];
+        snprintf(text, sizeof text, "unknown field \"%s\"", c->unknown[i]);
+        json_array_append_new(req->warnings, json_string(text));
+    }
+}
+
+/* What kube-apiserver's registry strategies set that no schema default expresses. */
+static void s_strategy(const kube_kind_t *kind, json_t *obj, bool create)
+{
+    json_t *meta = json_object_get(obj, "metadata");
+    const char *name = json_string_value(json_object_get(meta, "name"));
+    if (!strcmp(kind->plural, "namespaces") && !*kind->group) {
+        json_t *labels = json_object_get(meta, "labels");
+        if (!json_is_object(labels)) {
+            labels = json_object();
+            json_object_set_new(meta, "labels", labels);
+        }
+        if (name) json_object_set_new(labels, "kubernetes.io/metadata.name", json_string(name));
+        if (create) {
+            json_object_set_new(obj, "spec", json_pack("{s:[s]}", "finalizers", "kubernetes"));
+            json_object_set_new(obj, "status", json_pack("{s:s}", "phase", "Active"));
+        }
+    } else if (!strcmp(kind->plural, "pods") && !*kind->group && create) {
+        json_object_set_new(obj, "status", json_pack("{s:s}", "phase", "Pending"));
+    } else if (!strcmp(kind->plural, "jobs") && !strcmp(kind->group, "batch") && create) {
+        json_t *labels = json_object_get(meta, "labels");
+        json_t *tl = json_object_get(
+            json_object_get(json_object_get(json_object_get(obj, "spec"), "template"), "metadata"),
+            "labels");
+        if (!json_object_size(labels) && json_object_size(tl))
+            json_object_set_new(meta, "labels", json_deep_copy(tl));
+    }
+}
+
+int gw_object_admit(gw_req_t *req, const kube_kind_t *kind, json_t *obj, const char *ns,
+                    bool create)
+{
+    if (s_kind_check(req, kind, obj)) return -1;
+    json_t *meta = json_object_get(obj, "metadata");
+    if (!json_is_object(meta)) {
+        meta = json_object();
+        json_object_set_new(obj, "metadata", meta);
+    }
+    s_check_t c = {.mode = gw_query(req, "fieldValidation")};
+    if (!c.mode || !*c.mode) c.mode = "Warn";
+    s_walk(&c, kind->type, obj, "", 0);
+    if (c.type_err[0]) {
+        gw_fail(req, 400, "BadRequest", NULL, "%s in version \"%s\" cannot be handled as a %s: %s",
+                kind->kind, kind->version, kind->kind, c.type_err);
+        return -1;
+    }
+    if (c.unknown_n && !strcmp(c.mode, "Strict")) {
+        char list[4096] = "";
+        size_t off = 0;
+        for (int i = 0; i < c.unknown_n && off < sizeof list; i++)
+            off += (size_t)snprintf(list + off, sizeof list - off, "%sunknown field \"%s\"",
+                                    i ? ", " : "", c.unknown[i]);
+        gw_fail(req, 400, "BadRequest", NULL,
+                "%s in version \"%s\" cannot be handled as a %s: strict decoding error: %s",
+                kind->kind, kind->version, kind->kind, list);
+        return -1;
+    }
+    if (s_namespace(req, kind, meta, ns)) return -1;
+    if (create) s_generate_name(meta);
+    kube_errs_t *errs = kube_errs_new();
+    kube_validate_meta(errs, meta, kind->namespaced, s_name_rule(kind));
+    if (kube_errs_count(errs)) {
+        const char *name = json_string_value(json_object_get(meta, "name"));
+        char *summary = kube_errs_summary(errs, kind->kind, name ? name : "");
+        json_t *causes = json_array();
+        for (size_t i = 0; i < kube_errs_count(errs); i++)
+            json_array_append_new(
+                causes, json_pack("{s:s, s:s, s:s}", "reason", kube_errs_reason(errs, i), "message",
+                                  kube_errs_message(errs, i), "field", kube_errs_field(errs, i)));
+        json_t *details = json_pack("{s:s, s:s, s:o}", "name", name ? name : "", "kind", kind->kind,
+                                    "causes", causes);
+        if (*kind->group) json_object_set_new(details, "group", json_string(kind->group));
+        gw_fail(req, 422, "Invalid", details, "%s", summary);
+        free(summary);
+        kube_errs_destroy(&errs);
+        return -1;
+    }
+    kube_errs_destroy(&errs);
+    s_defaults(kind->type, obj, 0);
+    s_strategy(kind, obj, create);
+    if (c.unknown_n && !strcmp(c.mode, "Warn")) s_warn_unknown(req, &c);
+    return 0;
+}
+
+void gw_object_key(const kube_kind_t *kind, const char *ns, const char *name, char *out,
+                   size_t outlen)
+{
+    if (kind->namespaced && *ns)
+        snprintf(out, outlen, "/registry/%s/%s/%s", kind->plural, ns, name);
+    else
+        snprintf(out, outlen, "/registry/%s/%s", kind->plural, name);
+}
+
+json_t *gw_object_load(const kube_kind_t *kind, const store_kv_t *kv)
+{
+    char err[128];
+    json_t *obj = kube_obj_decode(kv->value.data, kv->value.len, err, sizeof err);
+    if (!obj || !json_is_object(obj)) {
+        json_decref(obj);
+        return NULL;
+    }
+    char rv[32], av[128];
+    snprintf(rv, sizeof rv, "%" PRIu64, kv->mod_revision);
+    json_t *meta = json_object_get(obj, "metadata");
+    if (meta) json_object_set_new(meta, "resourceVersion", json_string(rv));
+    json_object_set_new(obj, "apiVersion", json_string(gw_api_version(kind, av, sizeof av)));
+    json_object_set_new(obj, "kind", json_string(kind->kind));
+    return obj;
+}

@@ -1,0 +1,910 @@
+/* gw_rest: the resource verbs (get, list, create, update, patch, delete) for every kind, driven
+ * by the kind tables. Each verb is a short chain of store calls, with its state in req->ctx:
+ * reads are linearizable range requests; writes are transactions that compare the revision they
+ * read (create: absent; update, patch, delete: unchanged since read), so concurrent writers get
+ * 409 Conflict, as from kube-apiserver, and a patch is retried on its own. An object's
+ * resourceVersion is its key's mod revision, never stored in the value. */
+#include "gw.h"
+
+#include "bus_arena.h"
+#include "bus_err.h"
+#include "bus_log.h"
+#include "kube_obj.h"
+#include "kube_patch.h"
+#include "kube_select.h"
+#include "kube_time.h"
+#include "kube_valid.h"
+
+#include <inttypes.h>
+#include <stdint.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define S_PATCH_ATTEMPTS 5
+#define S_LIMIT_DEFAULT  500
+
+typedef struct {
+    gw_target_t t;
+    char key[600];
+    json_t *obj; /* the object to write */
+    json_t *cur; /* the stored object */
+    uint64_t cur_mod;
+    int attempts;
+    bool dry_run, create_on_put;
+    int verb;
+    bus_arena_t *arena;
+    /* list */
+    kube_labels_t *labels;
+    kube_fields_t *fields;
+    uint32_t limit;
+    json_t *items;
+    char rv[32];
+} s_op_t;
+
+enum { S_GET, S_LIST, S_CREATE, S_UPDATE, S_PATCH, S_DELETE };
+
+static void s_op_free(void *arg)
+{
+    s_op_t *op = arg;
+    json_decref(op->obj);
+    json_decref(op->cur);
+    json_decref(op->items);
+    kube_labels_destroy(&op->labels);
+    kube_fields_destroy(&op->fields);
+    bus_arena_destroy(&op->arena);
+    free(op);
+}
+
+static json_t *s_details(const gw_target_t *t, const char *name)
+{
+    json_t *d = json_pack("{s:s, s:s}", "name", name, "kind", t->kind->plural);
+    if (*t->kind->group) json_object_set_new(d, "group", json_string(t->kind->group));
+    return d;
+}
+
+static void s_not_found(gw_req_t *req, const gw_target_t *t, const char *name)
+{
+    char res[128];
+    gw_resource_name(t->kind, res, sizeof res);
+    gw_fail(req, 404, "NotFound", s_details(t, name), "%s \"%s\" not found", res, name);
+}
+
+static void s_conflict(gw_req_t *req, const gw_target_t *t, const char *name)
+{
+    char res[128];
+    gw_resource_name(t->kind, res, sizeof res);
+    gw_fail(req, 409, "Conflict", s_details(t, name),
+            "Operation cannot be fulfilled on %s \"%s\": the object has been modified; please "
+            "apply your changes to the latest version and try again",
+            res, name);
+}
+
+/* A store error as the Status kube-apiserver would give. */
+static void s_store_failed(gw_req_t *req, bus_in_t *in)
+{
+    int st = in->env->status;
+    const char *text = in->env->error ? in->env->error : bus_err_str(st);
+    if (st == BUS_EGONE)
+        gw_fail(req, 410, "Expired", NULL, "The resourceVersion for the provided list is too old.");
+    else if (st == BUS_ETIMEOUT)
+        gw_fail(req, 504, "Timeout", NULL,
+                "Timeout: request did not complete within requested timeout - %s", text);
+    else if (st == BUS_EBUSY)
+        gw_fail(req, 429, "TooManyRequests", NULL, "storage is busy: %s", text);
+    else if (st == BUS_EINVALID || st == BUS_ETOOBIG)
+        gw_fail(req, 422, "Invalid", NULL, "storage refused the object: %s", text);
+    else
+        gw_fail(req, 503, "ServiceUnavailable", NULL, "storage is unavailable: %s", text);
+}
+
+static int s_decode(gw_req_t *req, bus_in_t *in, const codec_msg_t *desc, void **out)
+{
+    s_op_t *op = req->ctx;
+    if (in->env->status) {
+        s_store_failed(req, in);
+        return -1;
+    }
+    codec_err_t err;
+    bus_arena_reset(op->arena);
+    if (bus_frame_body(&in->frame, desc, op->arena, out, &err)) {
+        gw_fail(req, 500, "InternalError", NULL, "storage answered something unreadable: %s",
+                err.text);
+        return -1;
+    }
+    return 0;
+}
+
+/* Answers with obj (a Table when asked for one). Steals obj. */
+static void s_send_object(gw_req_t *req, unsigned status, json_t *obj)
+{
+    s_op_t *op = req->ctx;
+    if (gw_table_wanted(req)) {
+        json_t *items = json_pack("[o]", obj);
+        const char *rv =
+            json_string_value(json_object_get(json_object_get(obj, "metadata"), "resourceVersion"));
+        json_t *table = gw_table_new(op->t.kind, items, rv ? rv : "", NULL,
+                                     gw_query(req, "includeObject"), true, kube_time_now());
+        json_decref(items);
+        gw_respond_json(req, status, table);
+        return;
+    }
+    gw_respond_json(req, status, obj);
+}
+
+static s_op_t *s_op_new(gw_req_t *req, const gw_target_t *t, int verb)
+{
+    s_op_t *op = calloc(1, sizeof *op);
+    if (!op) abort();
+    op->t = *t;
+    op->verb = verb;
+    op->arena = bus_arena_new(64u << 20);
+    const char *dry = gw_query(req, "dryRun");
+    op->dry_run = dry && *dry;
+    req->ctx = op;
+    req->ctx_free = s_op_free;
+    return op;
+}
+
+/* --- get ----------------------------------------------------------------------------------- */
+
+static void s_get_reply(gw_req_t *req, bus_in_t *in)
+{
+    s_op_t *op = req->ctx;
+    store_range_reply_t *r;
+    if (s_decode(req, in, &store_range_reply_desc, (void **)&r)) return;
+    if (!r->kvs.n) {
+        s_not_found(req, &op->t, op->t.name);
+        return;
+    }
+    json_t *obj = gw_object_load(op->t.kind, &((store_kv_t *)r->kvs.v)[0]);
+    if (!obj) {
+        gw_fail(req, 500, "InternalError", NULL, "the stored object is corrupt");
+        return;
+    }
+    s_send_object(req, 200, obj);
+}
+
+static void s_get(gw_req_t *req, s_op_t *op)
+{
+    store_range_request_t q = {.key = op->key};
+    gw_store_call(req, &store_range_request_desc, &q, s_get_reply);
+}
+
+/* --- list ---------------------------------------------------------------------------------- */
+
+typedef struct {
+    const json_t *obj;
+    char buf[64];
+} s_field_ctx_t;
+
+/* A field selector's value: a dotted path into the object (metadata.name, status.phase,
+ * involvedObject.uid…); booleans and numbers as text, as kube-apiserver's field sets. */
+static const char *s_field_get(void *arg, const char *key)
+{
+    s_field_ctx_t *c = arg;
+    const json_t *v = c->obj;
+    char path[256];
+    snprintf(path, sizeof path, "%s", key);
+    for (char *save, *p = strtok_r(path, ".", &save); p && v; p = strtok_r(NULL, ".", &save))
+        v = json_object_get(v, p);
+    if (!v) return NULL;
+    if (json_is_string(v)) return json_string_value(v);
+    if (json_is_boolean(v)) return json_is_true(v) ? "true" : "false";
+    if (json_is_integer(v)) {
+        snprintf(c->buf, sizeof c->buf, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+        return c->buf;
+    }
+    return NULL;
+}
+
+static bool s_selected(s_op_t *op, const json_t *obj)
+{
+    const json_t *meta = json_object_get(obj, "metadata");
+    if (op->labels && !kube_labels_match(op->labels, json_object_get(meta, "labels"))) return false;
+    if (op->fields) {
+        s_field_ctx_t c = {.obj = obj};
+        if (!kube_fields_match(op->fields, s_field_get, &c)) return false;
+    }
+    return true;
+}
+
+static void s_list_reply(gw_req_t *req, bus_in_t *in)
+{
+    s_op_t *op = req->ctx;
+    store_range_reply_t *r;
+    if (s_decode(req, in, &store_range_reply_desc, (void **)&r)) return;
+    json_t *items = json_array();
+    store_kv_t *kvs = r->kvs.v;
+    for (size_t i = 0; i < r->kvs.n; i++) {
+        json_t *obj = gw_object_load(op->t.kind, &kvs[i]);
+        if (!obj) continue;
+        if (s_selected(op, obj))
+            json_array_append_new(items, obj);
+        else
+            json_decref(obj);
+    }
+    uint64_t rev = r->header ? r->header->revision : 0;
+    if (op->rv[0]) rev = strtoull(op->rv, NULL, 10);
+    char rv[32], cont[1024] = "";
+    snprintf(rv, sizeof rv, "%" PRIu64, rev);
+    if (r->more && r->kvs.n) {
+        /* The token names the revision and the last key: the next page reads at the same
+         * revision, so a list in pages is one consistent snapshot. */
+        json_t *tok =
+            json_pack("{s:I, s:s}", "rv", (json_int_t)rev, "after", kvs[r->kvs.n - 1].key);
+        char *text = json_dumps(tok, JSON_COMPACT);
+        json_decref(tok);
+        sodium_bin2base64(cont, sizeof cont, (unsigned char *)text, strlen(text),
+                          sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+        free(text);
+    }
+    if (gw_table_wanted(req)) {
+        json_t *table = gw_table_new(op->t.kind, items, rv, cont, gw_query(req, "includeObject"),
+                                     true, kube_time_now());
+        json_decref(items);
+        gw_respond_json(req, 200, table);
+        return;
+    }
+    char av[128], list_kind[128];
+    gw_api_version(op->t.kind, av, sizeof av);
+    snprintf(list_kind, sizeof list_kind, "%sList", op->t.kind->kind);
+    json_t *list = json_pack("{s:s, s:s, s:{s:s}, s:o}", "kind", list_kind, "apiVersion", av,
+                             "metadata", "resourceVersion", rv, "items", items);
+    if (*cont)
+        json_object_set_new(json_object_get(list, "metadata"), "continue", json_string(cont));
+    gw_respond_json(req, 200, list);
+}
+
+static int s_parse_continue(gw_req_t *req, s_op_t *op, const char *token, char *after,
+                            size_t afterlen)
+{
+    unsigned char raw[1024];
+    size_t n;
+    json_t *tok = NULL;
+    if (sodium_base642bin(raw, sizeof raw - 1, token, strlen(token), NULL, &n, NULL,
+                          sodium_base64_VARIANT_URLSAFE_NO_PADDING) == 0) {
+        raw[n] = 0;
+        tok = json_loads((char *)raw, 0, NULL);
+    }
+    json_int_t rv = json_integer_value(json_object_get(tok, "rv"));
+    const char *a = json_string_value(json_object_get(tok, "after"));
+    if (!tok || rv <= 0 || !a || strncmp(a, op->key, strlen(op->key))) {
+        json_decref(tok);
+        gw_fail(req, 400, "BadRequest", NULL, "continue key is not valid");
+        return -1;
+    }
+    snprintf(op->rv, sizeof op->rv, "%" JSON_INTEGER_FORMAT, rv);
+    snprintf(after, afterlen, "%s", a);
+    json_decref(tok);
+    return 0;
+}
+
+static void s_list(gw_req_t *req, s_op_t *op)
+{
+    char err[1024];
+    const char *ls = gw_query(req, "labelSelector"), *fs = gw_query(req, "fieldSelector");
+    if (ls && *ls && !(op->labels = kube_labels_parse(ls, err, sizeof err))) {
+        gw_fail(req, 400, "BadRequest", NULL, "%s", err);
+        return;
+    }
+    if (fs && *fs && !(op->fields = kube_fields_parse(fs, err, sizeof err))) {
+        gw_fail(req, 400, "BadRequest", NULL, "%s", err);
+        return;
+    }
+    for (size_t i = 0; op->fields && i < kube_fields_count(op->fields); i++) {
+        const char *k = kube_fields_key(op->fields, i);
+        bool ok = false;
+        for (const char *const *f = op->t.kind->field_selectors; f && *f; f++)
+            if (strcmp(*f, k) == 0) ok = true;
+        if (!ok && strcmp(k, "metadata.name") && strcmp(k, "metadata.namespace")) {
+            gw_fail(req, 400, "BadRequest", NULL, "field label not supported: %s", k);
+            return;
+        }
+    }
+    const char *limit = gw_query(req, "limit"), *cont = gw_query(req, "continue");
+    op->limit = limit && *limit ? (uint32_t)strtoul(limit, NULL, 10) : 0;
+    if (op->limit > GW_LIST_MAX) op->limit = GW_LIST_MAX;
+    char after[600] = "";
+    if (cont && *cont && s_parse_continue(req, op, cont, after, sizeof after)) return;
+    store_range_request_t q = {.key = op->key,
+                               .prefix = true,
+                               .limit = op->limit ? op->limit : GW_LIST_MAX,
+                               .after = *after ? after : NULL,
+                               .revision = op->rv[0] ? strtoull(op->rv, NULL, 10) : 0};
+    gw_store_call(req, &store_range_request_desc, &q, s_list_reply);
+}
+
+/* --- writes -------------------------------------------------------------------------------- */
+
+static void s_write_obj(gw_req_t *req, s_op_t *op, const char *key, uint64_t compare_mod,
+                        bool create, gw_store_fn *fn)
+{
+    bus_buf_t buf;
+    bus_buf_init(&buf, 1u << 24);
+    json_t *meta = json_object_get(op->obj, "metadata");
+    json_object_del(meta, "resourceVersion");
+    int rc = kube_obj_encode(op->obj, &buf);
+    if (rc) {
+        bus_buf_free(&buf);
+        gw_fail(req, 413, "RequestEntityTooLarge", NULL, "the object is too large");
+        return;
+    }
+    store_compare_t cmp = {.key = (char *)key,
+                           .target =
+                               create ? STORE_COMPARE_TARGET_CREATE : STORE_COMPARE_TARGET_MOD,
+                           .op = STORE_COMPARE_OP_EQ,
+                           .value = create ? 0 : compare_mod};
+    store_op_t put = {
+        .type = STORE_OP_TYPE_PUT, .key = (char *)key, .value = {.data = buf.data, .len = buf.len}};
+    store_txn_request_t txn = {.compares = {1, &cmp}, .success = {1, &put}};
+    gw_store_call(req, &store_txn_request_desc, &txn, fn);
+    bus_buf_free(&buf);
+}
+
+static void s_set_rv(json_t *obj, uint64_t rev)
+{
+    char rv[32];
+    snprintf(rv, sizeof rv, "%" PRIu64, rev);
+    json_object_set_new(json_object_get(obj, "metadata"), "resourceVersion", json_string(rv));
+}
+
+static void s_written(gw_req_t *req, bus_in_t *in)
+{
+    s_op_t *op = req->ctx;
+    store_txn_reply_t *r;
+    if (s_decode(req, in, &store_txn_reply_desc, (void **)&r)) return;
+    const char *name =
+        json_string_value(json_object_get(json_object_get(op->obj, "metadata"), "name"));
+    if (!r->succeeded) {
+        if (op->verb == S_CREATE) {
+            char res[128];
+            gw_resource_name(op->t.kind, res, sizeof res);
+            gw_fail(req, 409, "AlreadyExists", s_details(&op->t, name), "%s \"%s\" already exists",
+                    res, name);
+            return;
+        }
+        s_conflict(req, &op->t, name);
+        return;
+    }
+    s_set_rv(op->obj, r->revision);
+    json_t *obj = op->obj;
+    op->obj = NULL;
+    s_send_object(req, op->verb == S_CREATE ? 201 : 200, obj);
+}
+
+/* Kinds whose desired state is versioned by metadata.generation (their controllers report
+ * status.observedGeneration); other kinds have none, as in kube-apiserver 1.32. */
+static bool s_has_generation(const kube_kind_t *kind)
+{
+    return !strcmp(kind->group, "apps") || !strcmp(kind->group, "batch");
+}
+
+/* Sets what the server owns on a new object: uid, creationTimestamp, generation. */
+static void s_stamp_new(const kube_kind_t *kind, json_t *obj)
+{
+    json_t *meta = json_object_get(obj, "metadata");
+    char uid[37], ts[32];
+    kube_uid_new(uid);
+    kube_time_rfc3339(kube_time_now(), ts);
+    json_object_set_new(meta, "uid", json_string(uid));
+    json_object_set_new(meta, "creationTimestamp", json_string(ts));
+    if (s_has_generation(kind))
+        json_object_set_new(meta, "generation", json_integer(1));
+    else
+        json_object_del(meta, "generation");
+    json_object_del(meta, "deletionTimestamp");
+    json_object_del(meta, "deletionGracePeriodSeconds");
+}
+
+static void s_create_go(gw_req_t *req, s_op_t *op)
+{
+    s_stamp_new(op->t.kind, op->obj);
+    const char *name =
+        json_string_value(json_object_get(json_object_get(op->obj, "metadata"), "name"));
+    gw_object_key(op->t.kind, op->t.ns, name, op->key, sizeof op->key);
+    if (op->dry_run) {
+        json_t *obj = op->obj;
+        op->obj = NULL;
+        s_send_object(req, 201, obj);
+        return;
+    }
+    s_write_obj(req, op, op->key, 0, true, s_written);
+}
+
+/* NamespaceLifecycle: objects go only into namespaces that exist and are not ending. */
+static void s_ns_reply(gw_req_t *req, bus_in_t *in)
+{
+    s_op_t *op = req->ctx;
+    store_range_reply_t *r;
+    if (s_decode(req, in, &store_range_reply_desc, (void **)&r)) return;
+    if (!r->kvs.n) {
+        gw_fail(req, 404, "NotFound",
+                json_pack("{s:s, s:s}", "name", op->t.ns, "kind", "namespaces"),
+                "namespaces \"%s\" not found", op->t.ns);
+        return;
+    }
+    const kube_kind_t *nsk = gw_kind_by_plural("", "v1", "namespaces");
+    json_t *ns = nsk ? gw_object_load(nsk, &((store_kv_t *)r->kvs.v)[0]) : NULL;
+    bool ending = json_object_get(json_object_get(ns, "metadata"), "deletionTimestamp") != NULL;
+    json_decref(ns);
+    if (ending && op->verb == S_CREATE) {
+        const char *name =
+            json_string_value(json_object_get(json_object_get(op->obj, "metadata"), "name"));
+        char res[128];
+        gw_resource_name(op->t.kind, res, sizeof res);
+        gw_fail(req, 403, "Forbidden", s_details(&op->t, name ? name : ""),
+                "%s \"%s\" is forbidden: unable to create new content in namespace %s "
+                "because it is being terminated",
+                res, name ? name : "", op->t.ns);
+        return;
+    }
+    s_create_go(req, op);
+}
+
+static void s_create(gw_req_t *req, s_op_t *op)
+{
+    if (!(op->obj = gw_object_decode(req))) return;
+    if (gw_object_admit(req, op->t.kind, op->obj, op->t.ns, true)) return;
+    if (!op->t.kind->namespaced) {
+        s_create_go(req, op);
+        return;
+    }
+    char nskey[300];
+    const kube_kind_t *nsk = gw_kind_by_plural("", "v1", "namespaces");
+    gw_object_key(nsk, "", op->t.ns, nskey, sizeof nskey);
+    store_range_request_t q = {.key = nskey};
+    gw_store_call(req, &store_range_request_desc, &q, s_ns_reply);
+}
+
+/* --- update, patch, delete: read, change, write if unchanged ------------------------------- */
+
+static void s_read_then(gw_req_t *req, s_op_t *op, gw_store_fn *fn)
+{
+    store_range_request_t q = {.key = op->key};
+    gw_store_call(req, &store_range_request_desc, &q, fn);
+}
+
+/* Takes the current object from a read; -1 after answering when absent. */
+static int s_take_current(gw_req_t *req, bus_in_t *in, bool absent_ok)
+{
+    s_op_t *op = req->ctx;
+    store_range_reply_t *r;
+    if (s_decode(req, in, &store_range_reply_desc, (void **)&r)) return -1;
+    json_decref(op->cur);
+    op->cur = NULL;
+    op->cur_mod = 0;
+    if (!r->kvs.n) {
+        if (absent_ok) return 0;
+        s_not_found(req, &op->t, op->t.name);
+        return -1;
+    }
+    store_kv_t *kv = &((store_kv_t *)r->kvs.v)[0];
+    op->cur = gw_object_load(op->t.kind, kv);
+    op->cur_mod = kv->mod_revision;
+    if (!op->cur) {
+        gw_fail(req, 500, "InternalError", NULL, "the stored object is corrupt");
+        return -1;
+    }
+    return 0;
+}
+
+/* What an update keeps from the stored object, and the generation it moves. */
+static void s_carry_over(s_op_t *op)
+{
+    json_t *meta = json_object_get(op->obj, "metadata");
+    json_t *old = json_object_get(op->cur, "metadata");
+    static const char *const kept[] = {"uid", "creationTimestamp", "deletionTimestamp",
+                                       "deletionGracePeriodSeconds", NULL};
+    for (int i = 0; kept[i]; i++) {
+        json_t *v = json_object_get(old, kept[i]);
+        if (v)
+            json_object_set(meta, kept[i], v);
+        else
+            json_object_del(meta, kept[i]);
+    }
+    if (!s_has_generation(op->t.kind)) {
+        json_object_del(meta, "generation");
+        return;
+    }
+    json_int_t gen = json_integer_value(json_object_get(old, "generation"));
+    if (gen < 1) gen = 1;
+    /* The generation moves when the desired state does (everything but metadata and status). */
+    json_t *a = json_deep_copy(op->obj), *b = json_deep_copy(op->cur);
+    json_object_del(a, "metadata");
+    json_object_del(b, "metadata");
+    json_object_del(a, "status");
+    json_object_del(b, "status");
+    if (!json_equal(a, b)) gen++;
+    json_decref(a);
+    json_decref(b);
+    json_object_set_new(meta, "generation", json_integer(gen));
+}
+
+static void s_update_read(gw_req_t *req, bus_in_t *in)
+{
+    s_op_t *op = req->ctx;
+    if (s_take_current(req, in, true)) return;
+    if (!op->cur) {
+        /* PUT on an absent object creates it, as kube-apiserver allows for most kinds. */
+        op->verb = S_CREATE;
+        s_create_go(req, op);
+        return;
+    }
+    const char *rv =
+        json_string_value(json_object_get(json_object_get(op->obj, "metadata"), "resourceVersion"));
+    char cur[32];
+    snprintf(cur, sizeof cur, "%" PRIu64, op->cur_mod);
+    if (rv && *rv && strcmp(rv, cur)) {
+        s_conflict(req, &op->t, op->t.name);
+        return;
+    }
+    s_carry_over(op);
+    if (op->dry_run) {
+        s_set_rv(op->obj, op->cur_mod);
+        json_t *obj = op->obj;
+        op->obj = NULL;
+        s_send_object(req, 200, obj);
+        return;
+    }
+    s_write_obj(req, op, op->key, op->cur_mod, false, s_written);
+}
+
+static void s_update(gw_req_t *req, s_op_t *op)
+{
+    if (!(op->obj = gw_object_decode(req))) return;
+    const char *name =
+        json_string_value(json_object_get(json_object_get(op->obj, "metadata"), "name"));
+    if (name && strcmp(name, op->t.name)) {
+        gw_fail(req, 400, "BadRequest", NULL,
+                "the name of the object (%s) does not match the name on the URL (%s)", name,
+                op->t.name);
+        return;
+    }
+    if (gw_object_admit(req, op->t.kind, op->obj, op->t.ns, false)) return;
+    s_read_then(req, op, s_update_read);
+}
+
+static void s_patch_read(gw_req_t *req, bus_in_t *in);
+
+static int s_patch_apply(gw_req_t *req, s_op_t *op, json_t **out);
+
+static void s_patch_written(gw_req_t *req, bus_in_t *in)
+{
+    s_op_t *op = req->ctx;
+    store_txn_reply_t *r;
+    if (s_decode(req, in, &store_txn_reply_desc, (void **)&r)) return;
+    if (!r->succeeded) {
+        /* Someone wrote in between: a patch applies to whatever is there, so try again. */
+        if (++op->attempts < S_PATCH_ATTEMPTS) {
+            s_read_then(req, op, s_patch_read);
+            return;
+        }
+        s_conflict(req, &op->t, op->t.name);
+        return;
+    }
+    s_set_rv(op->obj, r->revision);
+    json_t *obj = op->obj;
+    op->obj = NULL;
+    s_send_object(req, 200, obj);
+}
+
+static void s_patch_read(gw_req_t *req, bus_in_t *in)
+{
+    s_op_t *op = req->ctx;
+    if (s_take_current(req, in, false)) return;
+    json_decref(op->obj);
+    op->obj = NULL;
+    if (s_patch_apply(req, op, &op->obj)) return;
+    if (gw_object_admit(req, op->t.kind, op->obj, op->t.ns, false)) return;
+    const char *rv =
+        json_string_value(json_object_get(json_object_get(op->obj, "metadata"), "resourceVersion"));
+    char cur[32];
+    snprintf(cur, sizeof cur, "%" PRIu64, op->cur_mod);
+    /* A patch that names a resourceVersion is a precondition (kubectl diff sends one): the
+     * patched object then carries it, and it must still be the stored one. */
+    if (rv && *rv && strcmp(rv, cur)) {
+        s_conflict(req, &op->t, op->t.name);
+        return;
+    }
+    s_carry_over(op);
+    if (op->dry_run) {
+        s_set_rv(op->obj, op->cur_mod);
+        json_t *obj = op->obj;
+        op->obj = NULL;
+        s_send_object(req, 200, obj);
+        return;
+    }
+    s_write_obj(req, op, op->key, op->cur_mod, false, s_patch_written);
+}
+
+/* Strategic merge reads the patch metadata of the kind's fields. */
+typedef struct {
+    const kube_kind_t *kind;
+} s_schema_ctx_t;
+
+static bool s_patch_schema(void *arg, const char *const *path, size_t depth,
+                           kube_patch_field_t *out)
+{
+    s_schema_ctx_t *c = arg;
+    memset(out, 0, sizeof *out);
+    const kube_type_t *t = c->kind->type;
+    const kube_field_t *f = NULL;
+    for (size_t i = 0; i < depth; i++) {
+        if (!t) return false;
+        f = NULL;
+        for (size_t j = 0; j < t->fields_n; j++)
+            if (strcmp(t->fields[j].name, path[i]) == 0) f = &t->fields[j];
+        if (!f) return false;
+        t = f->ref;
+    }
+    if (!f) return false;
+    out->merge_key = f->merge_key;
+    out->merge_primitives = f->type == KUBE_T_LIST && !f->ref && (f->flags & KUBE_F_PATCH_MERGE);
+    out->retain_keys = (f->flags & KUBE_F_RETAIN_KEYS) != 0;
+    return true;
+}
+
+static int s_patch_apply(gw_req_t *req, s_op_t *op, json_t **out)
+{
+    const char *ct = gw_header(req, "Content-Type");
+    char err[1024] = "";
+    json_error_t jerr;
+    json_t *patch = json_loadb((const char *)req->body.data, req->body.len, JSON_DECODE_ANY, &jerr);
+    if (!patch) {
+        gw_fail(req, 400, "BadRequest", NULL, "error decoding patch: %s", jerr.text);
+        return -1;
+    }
+    int rc;
+    if (ct && strncmp(ct, "application/json-patch+json", 27) == 0) {
+        rc = kube_json_patch(op->cur, patch, out, err, sizeof err);
+    } else if (ct && strncmp(ct, "application/merge-patch+json", 28) == 0) {
+        rc = kube_merge_patch(op->cur, patch, out, err, sizeof err);
+    } else if (ct && strncmp(ct, "application/strategic-merge-patch+json", 38) == 0) {
+        s_schema_ctx_t c = {op->t.kind};
+        rc = kube_strategic_patch(op->cur, patch, s_patch_schema, &c, out, err, sizeof err);
+    } else {
+        json_decref(patch);
+        gw_fail(req, 415, "UnsupportedMediaType", NULL,
+                "the body of the request was in an unknown format - accepted media types "
+                "include: application/json-patch+json, application/merge-patch+json, "
+                "application/strategic-merge-patch+json");
+        return -1;
+    }
+    json_decref(patch);
+    if (rc) {
+        gw_fail(req, 422, "Invalid", NULL, "the patch could not be applied: %s", err);
+        return -1;
+    }
+    if (!json_is_object(*out)) {
+        json_decref(*out);
+        *out = NULL;
+        gw_fail(req, 422, "Invalid", NULL, "the patch did not leave an object");
+        return -1;
+    }
+    return 0;
+}
+
+static void s_patch(gw_req_t *req, s_op_t *op)
+{
+    s_read_then(req, op, s_patch_read);
+}
+
+/* Deleting: an object with finalizers, or a pod already given to a node, is only marked (its
+ * deletionTimestamp set) and goes once the finalizers are gone or the node has stopped it; any
+ * other goes at once. */
+static void s_deleted(gw_req_t *req, bus_in_t *in)
+{
+    s_op_t *op = req->ctx;
+    store_txn_reply_t *r;
+    if (s_decode(req, in, &store_txn_reply_desc, (void **)&r)) return;
+    if (!r->succeeded) {
+        s_conflict(req, &op->t, op->t.name);
+        return;
+    }
+    const char *uid =
+        json_string_value(json_object_get(json_object_get(op->cur, "metadata"), "uid"));
+    json_t *details = s_details(&op->t, op->t.name);
+    if (uid) json_object_set_new(details, "uid", json_string(uid));
+    gw_respond_json(req, 200,
+                    json_pack("{s:s, s:s, s:{}, s:s, s:o}", "kind", "Status", "apiVersion", "v1",
+                              "metadata", "status", "Success", "details", details));
+}
+
+static void s_delete_read(gw_req_t *req, bus_in_t *in)
+{
+    s_op_t *op = req->ctx;
+    if (s_take_current(req, in, false)) return;
+    json_t *opts =
+        req->body.len ? json_loadb((const char *)req->body.data, req->body.len, 0, NULL) : NULL;
+    json_t *pre = json_object_get(opts, "preconditions");
+    const char *want_uid = json_string_value(json_object_get(pre, "uid"));
+    const char *want_rv = json_string_value(json_object_get(pre, "resourceVersion"));
+    json_t *meta = json_object_get(op->cur, "metadata");
+    const char *uid = json_string_value(json_object_get(meta, "uid"));
+    const char *rv = json_string_value(json_object_get(meta, "resourceVersion"));
+    bool failed =
+        (want_uid && (!uid || strcmp(want_uid, uid))) || (want_rv && (!rv || strcmp(want_rv, rv)));
+    json_decref(opts);
+    if (failed) {
+        char res[128];
+        gw_resource_name(op->t.kind, res, sizeof res);
+        gw_fail(req, 409, "Conflict", s_details(&op->t, op->t.name),
+                "Operation cannot be fulfilled on %s \"%s\": Precondition failed: UID in "
+                "precondition: %s, UID in object meta: %s",
+                res, op->t.name, want_uid ? want_uid : "", uid ? uid : "");
+        return;
+    }
+    bool finalizers = json_array_size(json_object_get(meta, "finalizers")) > 0;
+    if (finalizers || !strcmp(op->t.kind->plural, "namespaces")) {
+        /* Marked, not removed: whoever owns the finalizers (the namespace controller for a
+         * namespace's contents) removes it when done. */
+        op->obj = json_deep_copy(op->cur);
+        json_t *m = json_object_get(op->obj, "metadata");
+        if (!json_object_get(m, "deletionTimestamp")) {
+            char ts[32];
+            kube_time_rfc3339(kube_time_now(), ts);
+            json_object_set_new(m, "deletionTimestamp", json_string(ts));
+            json_object_set_new(m, "deletionGracePeriodSeconds", json_integer(0));
+        }
+        if (!strcmp(op->t.kind->plural, "namespaces"))
+            json_object_set_new(op->obj, "status", json_pack("{s:s}", "phase", "Terminating"));
+        op->verb = S_UPDATE;
+        if (op->dry_run) {
+            json_t *obj = op->obj;
+            op->obj = NULL;
+            s_send_object(req, 200, obj);
+            return;
+        }
+        s_write_obj(req, op, op->key, op->cur_mod, false, s_written);
+        return;
+    }
+    if (op->dry_run) {
+        json_t *obj = op->cur;
+        op->cur = NULL;
+        s_send_object(req, 200, obj);
+        return;
+    }
+    store_compare_t cmp = {.key = op->key,
+                           .target = STORE_COMPARE_TARGET_MOD,
+                           .op = STORE_COMPARE_OP_EQ,
+                           .value = op->cur_mod};
+    store_op_t del = {.type = STORE_OP_TYPE_DELETE, .key = op->key};
+    store_txn_request_t txn = {.compares = {1, &cmp}, .success = {1, &del}};
+    gw_store_call(req, &store_txn_request_desc, &txn, s_deleted);
+}
+
+/* --- dispatch ------------------------------------------------------------------------------ */
+
+static bool s_allowed(const kube_kind_t *k, const char *verb)
+{
+    for (const char *const *v = k->verbs; v && *v; v++)
+        if (strcmp(*v, verb) == 0) return true;
+    return false;
+}
+
+static void s_method_not_allowed(gw_req_t *req)
+{
+    gw_fail(req, 405, "MethodNotAllowed", NULL,
+            "the server does not allow this method on the "
+            "requested resource");
+}
+
+void gw_rest_handle(gw_req_t *req, const gw_target_t *t)
+{
+    const char *m = req->method;
+    if (*t->sub) {
+        gw_fail(req, 404, "NotFound", NULL, "the %s subresource of %s is not served yet", t->sub,
+                t->kind->plural);
+        return;
+    }
+    bool named = *t->name != 0;
+    int verb = !strcmp(m, "GET") || !strcmp(m, "HEAD") ? (named ? S_GET : S_LIST)
+               : !strcmp(m, "POST")                    ? S_CREATE
+               : !strcmp(m, "PUT")                     ? S_UPDATE
+               : !strcmp(m, "PATCH")                   ? S_PATCH
+               : !strcmp(m, "DELETE")                  ? S_DELETE
+                                                       : -1;
+    static const char *const names[] = {"get", "list", "create", "update", "patch", "delete"};
+    if (verb < 0 || (verb == S_CREATE && named) || (verb >= S_UPDATE && !named) ||
+        !s_allowed(t->kind, names[verb])) {
+        s_method_not_allowed(req);
+        return;
+    }
+    const char *watch = gw_query(req, "watch");
+    if (verb == S_LIST && watch && (!strcmp(watch, "true") || !strcmp(watch, "1"))) {
+        gw_fail(req, 405, "MethodNotAllowed", NULL, "watch is not served yet");
+        return;
+    }
+    s_op_t *op = s_op_new(req, t, verb);
+    if (named)
+        gw_object_key(t->kind, t->ns, t->name, op->key, sizeof op->key);
+    else if (t->all_namespaces)
+        gw_object_key(t->kind, "", "", op->key, sizeof op->key);
+    else
+        gw_object_key(t->kind, t->ns, "", op->key, sizeof op->key);
+    switch (verb) {
+    case S_GET: {
+        s_get(req, op);
+        return;
+    }
+    case S_LIST: {
+        s_list(req, op);
+        return;
+    }
+    case S_CREATE: {
+        s_create(req, op);
+        return;
+    }
+    case S_UPDATE: {
+        s_update(req, op);
+        return;
+    }
+    case S_PATCH: {
+        s_patch(req, op);
+        return;
+    }
+    default: {
+        s_read_then(req, op, s_delete_read);
+        return;
+    }
+    }
+}
+
+/* --- the namespaces every cluster has ------------------------------------------------------ */
+
+static const char *const s_system_ns[] = {"default", "kube-system", "kube-public",
+                                          "kube-node-lease"};
+
+static void s_bootstrap_one(bus_service_t *svc, void *arg);
+
+static void s_bootstrap_reply(bus_service_t *svc, bus_in_t *in, void *arg)
+{
+    if (in->env->status) {
+        /* The store may not have a leader yet: try again shortly. */
+        log_debug("gateway.bootstrap", "namespace=%s error=\"%s\"", s_system_ns[(intptr_t)arg],
+                  in->env->error ? in->env->error : "");
+        bus_service_after(svc, 500, s_bootstrap_one, arg, NULL);
+    }
+}
+
+static void s_bootstrap_one(bus_service_t *svc, void *arg)
+{
+    const char *name = s_system_ns[(intptr_t)arg];
+    const kube_kind_t *nsk = gw_kind_by_plural("", "v1", "namespaces");
+    json_t *obj =
+        json_pack("{s:s, s:s, s:{s:s, s:{s:s}}, s:{s:[s]}, s:{s:s}}", "apiVersion", "v1", "kind",
+                  "Namespace", "metadata", "name", name, "labels", "kubernetes.io/metadata.name",
+                  name, "spec", "finalizers", "kubernetes", "status", "phase", "Active");
+    s_stamp_new(nsk, obj);
+    char key[300];
+    gw_object_key(nsk, "", name, key, sizeof key);
+    bus_buf_t buf;
+    bus_buf_init(&buf, 1u << 20);
+    kube_obj_encode(obj, &buf);
+    json_decref(obj);
+    store_compare_t cmp = {
+        .key = key, .target = STORE_COMPARE_TARGET_CREATE, .op = STORE_COMPARE_OP_EQ, .value = 0};
+    store_op_t put = {
+        .type = STORE_OP_TYPE_PUT, .key = key, .value = {.data = buf.data, .len = buf.len}};
+    store_txn_request_t txn = {.compares = {1, &cmp}, .success = {1, &put}};
+    bus_call_t call = {.service = "store",
+                       .desc = &store_txn_request_desc,
+                       .body = &txn,
+                       .timeout_ms = GW_STORE_TIMEOUT};
+    codec_err_t err;
+    if (bus_service_call(svc, &call, s_bootstrap_reply, arg, NULL, &err)) {
+        log_debug("gateway.bootstrap", "namespace=%s error=\"%s\"", name, err.text);
+        bus_service_after(svc, 500, s_bootstrap_one, arg, NULL);
+    }
+    bus_buf_free(&buf);
+}
+
+/* Creates default, kube-system, kube-public and kube-node-lease where absent (each put guarded
+ * by the key's absence), as kube-apiserver's bootstrap controller does; a failed one is tried
+ * again until the store answers. */
+void gw_rest_bootstrap(gw_t *gw)
+{
+    for (intptr_t i = 0; i < 4; i++) s_bootstrap_one(gw->svc, (void *)i);
+}

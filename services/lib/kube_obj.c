@@ -1,0 +1,197 @@
+/* kube_obj: JSON <-> msgpack for objects (see kube_obj.h). Encoding uses msgpack-c's packer into
+ * a bus_buf; decoding uses the bounded bus_mp reader, which never trusts a declared count. */
+#include "kube_obj.h"
+
+#include "bus_err.h"
+#include "bus_mp.h"
+
+#include <assert.h>
+#include <msgpack.h>
+#include <stdio.h>
+#include <string.h>
+
+static int s_encode(const json_t *v, msgpack_packer *pk, int depth)
+{
+    if (depth > KUBE_OBJ_DEPTH_MAX) return BUS_EINVALID;
+    switch (json_typeof(v)) {
+    case JSON_OBJECT: {
+        msgpack_pack_map(pk, json_object_size(v));
+        const char *k;
+        json_t *item;
+        json_object_foreach ((json_t *)v, k, item) {
+            msgpack_pack_str_with_body(pk, k, strlen(k));
+            int rc = s_encode(item, pk, depth + 1);
+            if (rc) return rc;
+        }
+        return 0;
+    }
+    case JSON_ARRAY: {
+        msgpack_pack_array(pk, json_array_size(v));
+        size_t i;
+        json_t *item;
+        json_array_foreach (v, i, item) {
+            int rc = s_encode(item, pk, depth + 1);
+            if (rc) return rc;
+        }
+        return 0;
+    }
+    case JSON_STRING:
+        msgpack_pack_str_with_body(pk, json_string_value(v), json_string_length(v));
+        return 0;
+    case JSON_INTEGER: msgpack_pack_int64(pk, json_integer_value(v)); return 0;
+    case JSON_REAL: msgpack_pack_double(pk, json_real_value(v)); return 0;
+    case JSON_TRUE: msgpack_pack_true(pk); return 0;
+    case JSON_FALSE: msgpack_pack_false(pk); return 0;
+    case JSON_NULL: msgpack_pack_nil(pk); return 0;
+    }
+    return BUS_EINVALID;
+}
+
+int kube_obj_encode(const json_t *obj, bus_buf_t *out)
+{
+    msgpack_packer pk;
+    msgpack_packer_init(&pk, out, bus_buf_msgpack_write);
+    int rc = s_encode(obj, &pk, 0);
+    return rc ? rc : out->err;
+}
+
+static json_t *s_decode(bus_mp_t *mp, int depth, char *err, size_t errlen);
+
+static json_t *s_decode_map(bus_mp_t *mp, int depth, char *err, size_t errlen)
+{
+    uint32_t n;
+    if (bus_mp_read_map(mp, &n)) return NULL;
+    json_t *obj = json_object();
+    for (uint32_t i = 0; i < n; i++) {
+        const char *k;
+        uint32_t klen;
+        if (bus_mp_peek(mp) != BUS_MP_STR || bus_mp_read_str(mp, &k, &klen)) {
+            snprintf(err, errlen, "a map key is not a string");
+            json_decref(obj);
+            return NULL;
+        }
+        json_t *v = s_decode(mp, depth + 1, err, errlen);
+        if (!v || json_object_setn_new_nocheck(obj, k, klen, v)) {
+            json_decref(obj);
+            return NULL;
+        }
+    }
+    return obj;
+}
+
+static json_t *s_decode_array(bus_mp_t *mp, int depth, char *err, size_t errlen)
+{
+    uint32_t n;
+    if (bus_mp_read_array(mp, &n)) return NULL;
+    json_t *arr = json_array();
+    for (uint32_t i = 0; i < n; i++) {
+        json_t *v = s_decode(mp, depth + 1, err, errlen);
+        if (!v) {
+            json_decref(arr);
+            return NULL;
+        }
+        json_array_append_new(arr, v);
+    }
+    return arr;
+}
+
+static json_t *s_decode(bus_mp_t *mp, int depth, char *err, size_t errlen)
+{
+    if (depth > KUBE_OBJ_DEPTH_MAX) {
+        snprintf(err, errlen, "nested deeper than %d", KUBE_OBJ_DEPTH_MAX);
+        return NULL;
+    }
+    snprintf(err, errlen, "malformed msgpack");
+    switch (bus_mp_peek(mp)) {
+    case BUS_MP_MAP: return s_decode_map(mp, depth, err, errlen);
+    case BUS_MP_ARRAY: return s_decode_array(mp, depth, err, errlen);
+    case BUS_MP_STR: {
+        const char *s;
+        uint32_t n;
+        if (bus_mp_read_str(mp, &s, &n)) return NULL;
+        json_t *v = json_stringn_nocheck(s, n);
+        return v;
+    }
+    case BUS_MP_UINT: {
+        uint64_t u;
+        if (bus_mp_read_uint(mp, &u)) return NULL;
+        if (u > INT64_MAX) return json_real((double)u);
+        return json_integer((json_int_t)u);
+    }
+    case BUS_MP_INT: {
+        int64_t i;
+        return bus_mp_read_int(mp, &i) ? NULL : json_integer(i);
+    }
+    case BUS_MP_FLOAT: {
+        double d;
+        return bus_mp_read_f64(mp, &d) ? NULL : json_real(d);
+    }
+    case BUS_MP_BOOL: {
+        bool b;
+        return bus_mp_read_bool(mp, &b) ? NULL : json_boolean(b);
+    }
+    case BUS_MP_NIL: return bus_mp_read_nil(mp) ? NULL : json_null();
+    default: return NULL;
+    }
+}
+
+json_t *kube_obj_decode(const uint8_t *data, size_t len, char *err, size_t errlen)
+{
+    bus_mp_t mp;
+    bus_mp_init(&mp, data, len);
+    json_t *v = s_decode(&mp, 0, err, errlen);
+    if (v && bus_mp_left(&mp)) {
+        snprintf(err, errlen, "%zu bytes after the value", bus_mp_left(&mp));
+        json_decref(v);
+        return NULL;
+    }
+    return v;
+}
+
+void kube_obj_test(bool verbose)
+{
+    const char *text = "{\"apiVersion\":\"v1\",\"kind\":\"Pod\",\"metadata\":{\"name\":\"p\","
+                       "\"labels\":{\"a\":\"b\"}},\"spec\":{\"containers\":[{\"name\":\"c\","
+                       "\"ports\":[{\"containerPort\":80}]}],\"x\":-5,\"y\":1.5,\"z\":null,"
+                       "\"t\":true,\"f\":false,\"e\":\"\"}}";
+    json_t *obj = json_loads(text, 0, NULL);
+    assert(obj);
+    bus_buf_t buf;
+    bus_buf_init(&buf, 1 << 20);
+    assert(kube_obj_encode(obj, &buf) == 0);
+    char err[128];
+    json_t *back = kube_obj_decode(buf.data, buf.len, err, sizeof err);
+    assert(back && json_equal(obj, back));
+    json_decref(back);
+    /* Trailing bytes, truncation and a non-string key are refused. */
+    assert(bus_buf_append(&buf, "\xc0", 1) == 0);
+    assert(!kube_obj_decode(buf.data, buf.len, err, sizeof err) && strstr(err, "after"));
+    assert(!kube_obj_decode(buf.data, buf.len - 3, err, sizeof err));
+    const uint8_t intkey[] = {0x81, 0x01, 0x02};
+    assert(!kube_obj_decode(intkey, sizeof intkey, err, sizeof err) && strstr(err, "key"));
+    /* A declared count larger than the bytes is refused before anything is allocated. */
+    const uint8_t huge[] = {0xdd, 0x7f, 0xff, 0xff, 0xff};
+    assert(!kube_obj_decode(huge, sizeof huge, err, sizeof err));
+    /* Depth is bounded both ways. */
+    uint8_t deep[200];
+    memset(deep, 0x91, sizeof deep);
+    deep[sizeof deep - 1] = 0xc0;
+    assert(!kube_obj_decode(deep, sizeof deep, err, sizeof err) && strstr(err, "deeper"));
+    json_t *nest = json_array();
+    for (int i = 0; i < KUBE_OBJ_DEPTH_MAX + 2; i++) {
+        json_t *outer = json_array();
+        json_array_append_new(outer, nest);
+        nest = outer;
+    }
+    bus_buf_reset(&buf);
+    assert(kube_obj_encode(nest, &buf) == BUS_EINVALID);
+    json_decref(nest);
+    /* The buffer's maximum holds. */
+    bus_buf_t small;
+    bus_buf_init(&small, 16);
+    assert(kube_obj_encode(obj, &small) == BUS_ETOOBIG);
+    bus_buf_free(&small);
+    bus_buf_free(&buf);
+    json_decref(obj);
+    (void)verbose;
+}

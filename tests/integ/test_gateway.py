@@ -1,0 +1,225 @@
+"""The gateway against the real kubectl: a cluster made by `kubus up` (broker, store, gateway
+with its CA, admin token and kubeconfig), driven command by command, checking kubectl's own
+output and exact error lines."""
+import json
+import os
+import shutil
+import ssl
+import subprocess
+import time
+import urllib.request
+
+import harness
+from harness import check, wait_for
+
+KUBECTL = '/usr/bin/kubectl'
+READY = 'cluster up in '
+
+
+class Kube:
+    """A cluster up in the foreground, and kubectl pointed at it."""
+
+    def __init__(self, ctx):
+        self.dir = os.path.realpath(os.path.join(ctx.dir, 'kubus'))
+        self.sup = ctx.start('up', [harness.bin_path('kubus'), 'up', '--foreground', '--dir',
+                                    self.dir, '--base-port', '0'])
+        wait_for(lambda: READY in self.sup.log() or not self.sup.alive(), timeout=30,
+                 what='the ready line')
+        check(self.sup.alive() and READY in self.sup.log(), 'not ready:\n' + self.sup.log())
+        with open(os.path.join(self.dir, 'cluster.json')) as f:
+            self.port = json.load(f)['gateway']['port']
+        self.home = os.path.join(ctx.dir, 'home')
+        os.makedirs(self.home, exist_ok=True)
+        self.env = dict(os.environ, HOME=self.home, KUBECONFIG=os.path.join(self.dir, 'kubeconfig'),
+                        KUBECACHEDIR=os.path.join(self.home, 'cache'))
+        self.files = os.path.join(ctx.dir, 'manifests')
+        os.makedirs(self.files, exist_ok=True)
+
+    def run(self, *args, input=None, ok=True, timeout=30):
+        r = subprocess.run([KUBECTL] + list(args), capture_output=True, text=True, env=self.env,
+                           input=input, timeout=timeout)
+        if ok is not None:
+            check((r.returncode == 0) == ok, 'kubectl %s: exit %d\n%s%s' % (
+                ' '.join(args), r.returncode, r.stdout, r.stderr))
+        return r
+
+    def file(self, name, text):
+        path = os.path.join(self.files, name)
+        with open(path, 'w') as f:
+            f.write(text)
+        return path
+
+    def https(self, path, token=None, method='GET', body=None, headers=None):
+        """A raw request, verifying the gateway's certificate with the cluster CA."""
+        context = ssl.create_default_context(cafile=os.path.join(self.dir, 'pki', 'ca.crt'))
+        req = urllib.request.Request('https://127.0.0.1:%d%s' % (self.port, path), method=method,
+                                     data=body, headers=dict(headers or {}))
+        if token:
+            req.add_header('Authorization', 'Bearer ' + token)
+        try:
+            with urllib.request.urlopen(req, context=context, timeout=10) as resp:
+                return resp.status, dict(resp.headers), resp.read()
+        except urllib.error.HTTPError as e:
+            return e.code, dict(e.headers), e.read()
+
+    def token(self):
+        with open(os.path.join(self.dir, 'tokens.csv')) as f:
+            return f.read().split(',')[0]
+
+    def down(self):
+        r = subprocess.run([harness.bin_path('kubus'), 'down', '--dir', self.dir],
+                           capture_output=True, text=True, timeout=40)
+        check(r.returncode == 0, r.stdout + r.stderr)
+        check(self.sup.popen.wait(timeout=20) == 0, 'the supervisor exited with %s'
+              % self.sup.popen.returncode)
+        logs = os.path.join(self.dir, 'log')
+        for name in sorted(os.listdir(logs)):
+            with open(os.path.join(logs, name), errors='replace') as f:
+                text = f.read()
+            for mark in harness.SANITIZER_MARKS:
+                check(mark not in text, '%s: sanitizer report:\n%s' % (name, text[-4000:]))
+
+
+CM = """apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: web-config
+  labels: {app: web}
+data:
+  key1: value1
+"""
+
+NS = """apiVersion: v1
+kind: Namespace
+metadata:
+  name: team-a
+"""
+
+
+def test_kubectl_version_discovery_and_auth(ctx):
+    k = Kube(ctx)
+    r = k.run('version')
+    check('Server Version: v1.32.0-kubus' in r.stdout, r.stdout)
+    check('Client Version: v1.32' in r.stdout, r.stdout)
+    r = k.run('api-resources')
+    lines = r.stdout.splitlines()
+    check(lines[0].split() == ['NAME', 'SHORTNAMES', 'APIVERSION', 'NAMESPACED', 'KIND'], lines[0])
+    rows = {line.split()[0]: line.split() for line in lines[1:]}
+    check(rows['pods'] == ['pods', 'po', 'v1', 'true', 'Pod'], rows.get('pods'))
+    check(rows['deployments'] == ['deployments', 'deploy', 'apps/v1', 'true', 'Deployment'],
+          rows.get('deployments'))
+    check(rows['namespaces'] == ['namespaces', 'ns', 'v1', 'false', 'Namespace'],
+          rows.get('namespaces'))
+    # The certificate verifies against the cluster CA; no token is 401, a bad one too.
+    status, _, body = k.https('/api/v1/namespaces')
+    check(status == 401 and json.loads(body)['reason'] == 'Unauthorized', (status, body))
+    status, _, _ = k.https('/api/v1/namespaces', token='not-a-token')
+    check(status == 401, status)
+    status, _, body = k.https('/version')
+    check(status == 200 and json.loads(body)['minor'] == '32', (status, body))
+    status, _, body = k.https('/healthz')
+    check(status == 200 and body == b'ok', (status, body))
+    status, _, body = k.https('/metrics', token=k.token())
+    check(status == 200 and b'kubus_gateway_requests_total' in body, (status, body[:200]))
+    bad = dict(k.env, KUBECONFIG=k.file('bad.kubeconfig', open(k.env['KUBECONFIG']).read()
+                                        .replace(k.token(), 'wrong')))
+    r = subprocess.run([KUBECTL, 'get', 'ns'], capture_output=True, text=True, env=bad, timeout=60)
+    # kube-apiserver's 401 Status says "Unauthorized", which kubectl prints in parentheses.
+    check(r.returncode == 1 and 'error: You must be logged in to the server (Unauthorized)'
+          in r.stderr, r.stderr)
+    k.down()
+
+
+def test_kubectl_create_get_replace_delete(ctx):
+    k = Kube(ctx)
+    r = k.run('get', 'configmaps')
+    check('No resources found in default namespace.' in r.stderr, r.stderr)
+    k.run('create', 'namespace', 'x', ok=False)  # protobuf body: refused with a clear 415
+    path = k.file('ns.yaml', NS)
+    r = k.run('create', '-f', path)
+    check(r.stdout.strip() == 'namespace/team-a created', r.stdout)
+    r = k.run('create', '-f', path, ok=False)
+    check('Error from server (AlreadyExists): error when creating "%s": namespaces "team-a" already'
+          ' exists' % path in r.stderr, r.stderr)
+    cm = k.file('cm.yaml', CM)
+    r = k.run('create', '-f', cm)
+    check(r.stdout.strip() == 'configmap/web-config created', r.stdout)
+    r = k.run('get', 'cm')
+    lines = r.stdout.splitlines()
+    check(lines[0].split() == ['NAME', 'DATA', 'AGE'], lines)
+    check(lines[1].split()[:2] == ['web-config', '1'], lines)
+    r = k.run('get', 'cm', 'web-config', '-o', 'json')
+    obj = json.loads(r.stdout)
+    check(obj['data'] == {'key1': 'value1'} and obj['metadata']['namespace'] == 'default', obj)
+    check(len(obj['metadata']['uid']) == 36 and obj['metadata']['resourceVersion'].isdigit(), obj)
+    check(obj['metadata']['creationTimestamp'].endswith('Z'), obj)
+    r = k.run('get', 'cm', '-l', 'app=web', '-o', 'name')
+    check(r.stdout.strip() == 'configmap/web-config', r.stdout)
+    r = k.run('get', 'cm', '-l', 'app=other')
+    check('No resources found' in r.stderr, r.stderr)
+    r = k.run('get', 'cm', '--show-labels')
+    check('app=web' in r.stdout, r.stdout)
+    r = k.run('get', 'ns', 'team-a', '-o', 'yaml')
+    check('name: team-a' in r.stdout, r.stdout)
+    # replace: a fresh resourceVersion works, a stale one is a conflict.
+    stale = dict(obj)
+    obj['data']['key1'] = 'value2'
+    r = k.run('replace', '-f', '-', input=json.dumps(obj))
+    check(r.stdout.strip() == 'configmap/web-config replaced', r.stdout)
+    stale['data'] = {'key1': 'stale'}
+    r = k.run('replace', '-f', '-', input=json.dumps(stale), ok=False)
+    check('Error from server (Conflict): error when replacing "STDIN": Operation cannot be '
+          'fulfilled on configmaps "web-config": the object has been modified; please apply your '
+          'changes to the latest version and try again' in r.stderr, r.stderr)
+    r = k.run('get', 'cm', 'nope', ok=False)
+    check(r.stderr.strip() == 'Error from server (NotFound): configmaps "nope" not found', r.stderr)
+    r = k.run('get', 'cm', '-n', 'nons')
+    check('No resources found in nons namespace.' in r.stderr, r.stderr)
+    r = k.run('create', '-f', cm, '-n', 'nons', ok=False)
+    check('namespaces "nons" not found' in r.stderr, r.stderr)
+    bad = k.file('bad.yaml', CM.replace('web-config', 'Bad_Name'))
+    r = k.run('create', '-f', bad, ok=False)
+    check('The ConfigMap "Bad_Name" is invalid: metadata.name: Invalid value: "Bad_Name": a '
+          'lowercase RFC 1123 subdomain must consist of' in r.stderr, r.stderr)
+    unknown = k.file('unknown.yaml', CM + 'bogus: 1\n')
+    r = k.run('create', '-f', unknown, ok=False)
+    check('strict decoding error: unknown field "bogus"' in r.stderr, r.stderr)
+    r = k.run('delete', 'cm', 'web-config')
+    check(r.stdout.strip() == 'configmap "web-config" deleted', r.stdout)
+    r = k.run('delete', 'cm', 'web-config', ok=False)
+    check('Error from server (NotFound): configmaps "web-config" not found' in r.stderr, r.stderr)
+    k.down()
+
+
+def test_kubectl_apply_patch_label(ctx):
+    k = Kube(ctx)
+    cm = k.file('cm.yaml', CM)
+    r = k.run('apply', '-f', cm)
+    check(r.stdout.strip() == 'configmap/web-config created', r.stdout)
+    r = k.run('apply', '-f', cm)
+    check(r.stdout.strip() == 'configmap/web-config unchanged', r.stdout)
+    k.file('cm.yaml', CM.replace('value1', 'value2'))
+    r = k.run('apply', '-f', cm)
+    check(r.stdout.strip() == 'configmap/web-config configured', r.stdout)
+    data = json.loads(k.run('get', 'cm', 'web-config', '-o', 'json').stdout)['data']
+    check(data == {'key1': 'value2'}, data)
+    r = k.run('label', 'cm', 'web-config', 'tier=front')
+    check(r.stdout.strip() == 'configmap/web-config labeled', r.stdout)
+    r = k.run('annotate', 'cm', 'web-config', 'note=hi')
+    check(r.stdout.strip() == 'configmap/web-config annotated', r.stdout)
+    r = k.run('patch', 'cm', 'web-config', '--type', 'merge', '-p', '{"data":{"k2":"v2"}}')
+    check(r.stdout.strip() == 'configmap/web-config patched', r.stdout)
+    r = k.run('patch', 'cm', 'web-config', '--type', 'json', '-p',
+              '[{"op":"replace","path":"/data/k2","value":"v3"}]')
+    check(r.stdout.strip() == 'configmap/web-config patched', r.stdout)
+    r = k.run('patch', 'cm', 'web-config', '-p', '{"data":{"key1":null}}')
+    check(r.stdout.strip() == 'configmap/web-config patched', r.stdout)
+    obj = json.loads(k.run('get', 'cm', 'web-config', '-o', 'json').stdout)
+    check(obj['data'] == {'k2': 'v3'}, obj['data'])
+    check(obj['metadata']['labels'] == {'app': 'web', 'tier': 'front'}, obj['metadata'])
+    check(obj['metadata']['annotations']['note'] == 'hi', obj['metadata'])
+    r = k.run('patch', 'cm', 'web-config', '--type', 'json', '-p',
+              '[{"op":"test","path":"/data/k2","value":"nope"}]', ok=False)
+    check('The request is invalid: the patch could not be applied: testing value /data/k2 failed'
+          in r.stderr, r.stderr)
+    k.down()
