@@ -90,15 +90,20 @@ int main(int argc, char **argv)
     }
     int rc = 1;
     if (gw_auth_load(&gw, err, sizeof err) || gw_api_init(&gw, err, sizeof err) ||
-        gw_http_start(&gw, listens, n, err, sizeof err)) {
+        gw_watch_init(&gw) || gw_http_start(&gw, listens, n, err, sizeof err)) {
         log_error("gateway.start", "error=\"%s\"", err);
     } else {
         log_info("gateway.ready", "name=%s", name);
         gw_rest_bootstrap(&gw);
         rc = bus_service_run(gw.svc) ? 1 : 0;
     }
+    gw.stopping = true;
+    gw_watch_stop();
     bus_service_destroy(&gw.svc); /* pending store calls answer 503 and resume their requests */
+    /* libmicrohttpd refuses to stop with suspended connections: let it take up the resumed. */
+    for (int i = 0; i < 3; i++) gw_http_run(&gw);
     gw_http_stop(&gw);
+    gw_watch_free();
     gw_api_free(&gw);
     json_decref(gw.tokens);
     log_info("gateway.stopped", "name=%s", name);

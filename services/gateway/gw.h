@@ -13,6 +13,7 @@
 #include "kubus_schema.h"
 
 #include <jansson.h>
+#include <microhttpd.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -88,6 +89,8 @@ const char *gw_header(gw_req_t *req, const char *key);
 void gw_respond(gw_req_t *req, unsigned status, const char *content_type, char *body, size_t len);
 void gw_respond_json(gw_req_t *req, unsigned status, json_t *doc); /* steals doc */
 void gw_respond_text(gw_req_t *req, unsigned status, const char *text);
+/* A response made by the caller (a stream); the request takes it over. */
+void gw_respond_response(gw_req_t *req, unsigned status, struct MHD_Response *resp);
 void gw_add_header(gw_req_t *req, const char *name, const char *value);
 /* A Kubernetes Status error: reason is the StatusReason ("NotFound"…); details may be NULL. */
 void gw_fail(gw_req_t *req, unsigned code, const char *reason, json_t *details, const char *fmt,
@@ -132,6 +135,14 @@ void gw_object_key(const kube_kind_t *kind, const char *ns, const char *name, ch
                    size_t outlen);
 /* A stored value as the object clients see (resourceVersion = mod revision). NULL if corrupt. */
 json_t *gw_object_load(const kube_kind_t *kind, const store_kv_t *kv);
+
+/* gw_watch.c: watches from a cache of the store's events (see the file). */
+int gw_watch_init(gw_t *gw);
+/* Starts a watch stream on key (a prefix, or one object's key when exact) for t's kind; -1 after
+ * answering with an error. */
+int gw_watch_start(gw_req_t *req, const gw_target_t *t, const char *key, bool exact);
+void gw_watch_stop(void); /* ends every stream */
+void gw_watch_free(void);
 
 /* gw_openapi.c */
 int gw_openapi_init(gw_t *gw, char *err, size_t errlen);

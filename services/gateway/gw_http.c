@@ -76,6 +76,14 @@ void gw_respond(gw_req_t *req, unsigned status, const char *content_type, char *
     s_resume(req);
 }
 
+void gw_respond_response(gw_req_t *req, unsigned status, struct MHD_Response *resp)
+{
+    if (req->resp) MHD_destroy_response(req->resp);
+    req->resp = resp;
+    req->status = status;
+    s_resume(req);
+}
+
 void gw_respond_json(gw_req_t *req, unsigned status, json_t *doc)
 {
     char *text = json_dumps(doc, JSON_COMPACT);
@@ -212,7 +220,9 @@ static enum MHD_Result s_access(void *cls, struct MHD_Connection *conn, const ch
     }
     if (!req->dispatched) {
         req->dispatched = true;
-        if (req->too_big)
+        if (gw->stopping || !gw->svc)
+            gw_fail(req, 503, "ServiceUnavailable", NULL, "the gateway is stopping");
+        else if (req->too_big)
             gw_fail(req, 413, "RequestEntityTooLarge", NULL,
                     "the request body is larger than %u bytes", GW_BODY_MAX);
         else if (gw_auth(req) == 0)

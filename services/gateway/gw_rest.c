@@ -775,6 +775,26 @@ static void s_delete_read(gw_req_t *req, bus_in_t *in)
     gw_store_call(req, &store_txn_request_desc, &txn, s_deleted);
 }
 
+/* --- watch --------------------------------------------------------------------------------- */
+
+/* A watch on one object by name (kubectl get NAME -w, delete's wait) reads that key alone. */
+static void s_watch(gw_req_t *req, const gw_target_t *t)
+{
+    char key[600], err[256];
+    const char *fs = gw_query(req, "fieldSelector");
+    kube_fields_t *f = fs && *fs ? kube_fields_parse(fs, err, sizeof err) : NULL;
+    const char *name = f ? kube_fields_equals(f, "metadata.name") : NULL;
+    const char *ns = t->all_namespaces ? "" : t->ns;
+    if (name && (!t->kind->namespaced || *ns)) {
+        gw_object_key(t->kind, ns, name, key, sizeof key);
+        gw_watch_start(req, t, key, true);
+    } else {
+        gw_object_key(t->kind, ns, "", key, sizeof key);
+        gw_watch_start(req, t, key, false);
+    }
+    kube_fields_destroy(&f);
+}
+
 /* --- dispatch ------------------------------------------------------------------------------ */
 
 static bool s_allowed(const kube_kind_t *k, const char *verb)
@@ -814,7 +834,7 @@ void gw_rest_handle(gw_req_t *req, const gw_target_t *t)
     }
     const char *watch = gw_query(req, "watch");
     if (verb == S_LIST && watch && (!strcmp(watch, "true") || !strcmp(watch, "1"))) {
-        gw_fail(req, 405, "MethodNotAllowed", NULL, "watch is not served yet");
+        s_watch(req, t);
         return;
     }
     s_op_t *op = s_op_new(req, t, verb);

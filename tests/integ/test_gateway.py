@@ -223,3 +223,81 @@ def test_kubectl_apply_patch_label(ctx):
     check('The request is invalid: the patch could not be applied: testing value /data/k2 failed'
           in r.stderr, r.stderr)
     k.down()
+
+
+class Lines:
+    """The lines a running process prints, collected by a thread as they come."""
+
+    def __init__(self, proc):
+        import queue
+        import threading
+        self.proc, self.q = proc, queue.Queue()
+        threading.Thread(target=self._pump, daemon=True).start()
+
+    def _pump(self):
+        for line in self.proc.stdout:
+            self.q.put(line.rstrip('\n'))
+
+    def take(self, want, timeout=15):
+        import queue
+        lines, deadline = [], time.time() + timeout
+        while len(lines) < want and time.time() < deadline:
+            try:
+                lines.append(self.q.get(timeout=0.2))
+            except queue.Empty:
+                pass
+        return lines
+
+
+def test_kubectl_watch(ctx):
+    k = Kube(ctx)
+    k.run('create', '-f', k.file('cm.yaml', CM))
+    # A list watch: the current rows, then one line per change, in order.
+    w = subprocess.Popen([KUBECTL, 'get', 'cm', '-w', '--output-watch-events'], env=k.env,
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    lines = Lines(w)
+    first = lines.take(2)
+    check(first[0].split() == ['EVENT', 'NAME', 'DATA', 'AGE'] and first[1].split()[:3] ==
+          ['ADDED', 'web-config', '1'], first)
+    # A watch of one object starts with its current state (kubectl drops that first event).
+    one = subprocess.Popen([KUBECTL, 'get', 'cm', 'web-config', '-w', '-o', 'json'], env=k.env,
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    time.sleep(1.0)
+    k.run('label', 'cm', 'web-config', 'step=1')
+    k.run('create', '-f', k.file('cm2.yaml', CM.replace('web-config', 'second')))
+    k.run('delete', 'cm', 'web-config')
+    rest = lines.take(3)
+    check([l.split()[:2] for l in rest] == [['MODIFIED', 'web-config'], ['ADDED', 'second'],
+                                            ['DELETED', 'web-config']], rest)
+    w.terminate()
+    time.sleep(0.5)
+    one.terminate()
+    out = one.communicate(timeout=10)[0]
+    objs = [json.loads(part) for part in _split_json(out)]
+    check([o['metadata'].get('labels', {}).get('step') for o in objs][:2] == [None, '1'],
+          [o['metadata'] for o in objs])
+    # A watch from a compacted revision ends with 410 Expired, as kube-apiserver's.
+    lst = json.loads(k.https('/api/v1/namespaces/default/configmaps', token=k.token())[2])
+    r = subprocess.run([harness.bin_path('kubus'), 'store', '--dir', k.dir, 'compact',
+                        lst['metadata']['resourceVersion']], capture_output=True, text=True,
+                       timeout=30)
+    check(r.returncode == 0, r.stdout + r.stderr)
+    status, _, body = k.https('/api/v1/namespaces/default/configmaps?watch=true&'
+                              'resourceVersion=2&timeoutSeconds=2', token=k.token())
+    event = json.loads(body.splitlines()[0])
+    check(status == 200 and event['type'] == 'ERROR' and event['object']['code'] == 410 and
+          event['object']['reason'] == 'Expired', body)
+    k.down()
+
+
+def _split_json(text):
+    """The JSON documents kubectl -o json -w prints one after another."""
+    dec, i, out = json.JSONDecoder(), 0, []
+    text = text.strip()
+    while i < len(text):
+        obj, end = dec.raw_decode(text, i)
+        out.append(json.dumps(obj))
+        i = end
+        while i < len(text) and text[i].isspace():
+            i += 1
+    return out
