@@ -16,6 +16,8 @@
 #include "bus_err.h"
 #include "bus_log.h"
 #include "bus_mp.h"
+#include "gw_defaults.h"
+#include "gw_rbac.h"
 #include "gw_table_fns.h"
 #include "kube_obj.h"
 #include "kube_patch.h"

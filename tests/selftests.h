@@ -26,6 +26,8 @@
     T(kube_select)   \
     T(kube_patch)    \
     T(gw_table_fns)  \
+    T(gw_defaults)   \
+    T(gw_rbac)       \
     T(store_kv)      \
     T(lincheck)      \
     T(raft_memlog)   \

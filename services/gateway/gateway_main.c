@@ -90,7 +90,8 @@ int main(int argc, char **argv)
     }
     int rc = 1;
     if (gw_auth_load(&gw, err, sizeof err) || gw_api_init(&gw, err, sizeof err) ||
-        gw_watch_init(&gw) || gw_http_start(&gw, listens, n, err, sizeof err)) {
+        gw_watch_init(&gw) || gw_authz_init(&gw) ||
+        gw_http_start(&gw, listens, n, err, sizeof err)) {
         log_error("gateway.start", "error=\"%s\"", err);
     } else {
         log_info("gateway.ready", "name=%s", name);
@@ -104,6 +105,7 @@ int main(int argc, char **argv)
     for (int i = 0; i < 3; i++) gw_http_run(&gw);
     gw_http_stop(&gw);
     gw_watch_free();
+    gw_authz_free();
     gw_api_free(&gw);
     json_decref(gw.tokens);
     log_info("gateway.stopped", "name=%s", name);

@@ -144,6 +144,14 @@ int gw_watch_start(gw_req_t *req, const gw_target_t *t, const char *key, bool ex
 void gw_watch_stop(void); /* ends every stream */
 void gw_watch_free(void);
 
+/* gw_authz.c: authorization (system:masters, then RBAC over the store's roles and bindings). */
+int gw_authz_init(gw_t *gw);
+void gw_authz_free(void);
+void gw_authz_event(const store_event_t *ev); /* a change heard on the bus */
+/* 0 when allowed; -1 after answering 403 (or 503 before the policy is loaded). */
+int gw_authz_path(gw_req_t *req);
+int gw_authz_resource(gw_req_t *req, const gw_target_t *t, const char *verb);
+
 /* gw_openapi.c */
 int gw_openapi_init(gw_t *gw, char *err, size_t errlen);
 void gw_openapi_handle(gw_req_t *req, const char *rest);
@@ -155,5 +163,6 @@ json_t *gw_table_new(const kube_kind_t *kind, json_t *items, const char *rv, con
 
 /* gw_auth.c */
 int gw_auth_load(gw_t *gw, char *err, size_t errlen);
+void gw_auth_refresh(gw_t *gw); /* reads the tokens file again if it changed */
 /* 0 with req->user filled, or -1 after answering 401. */
 int gw_auth(gw_req_t *req);

@@ -315,6 +315,23 @@ static void s_not_found(gw_req_t *req)
             "the server could not find the requested resource");
 }
 
+/* The RBAC verb of a resource request, as upstream's RequestInfo names it. */
+static const char *s_verb(gw_req_t *req, const gw_target_t *t)
+{
+    const char *m = req->method;
+    bool named = *t->name != 0;
+    if (!strcmp(m, "GET") || !strcmp(m, "HEAD")) {
+        const char *w = gw_query(req, "watch");
+        if (w && (!strcmp(w, "true") || !strcmp(w, "1"))) return "watch";
+        return named ? "get" : "list";
+    }
+    if (!strcmp(m, "POST")) return "create";
+    if (!strcmp(m, "PUT")) return "update";
+    if (!strcmp(m, "PATCH")) return "patch";
+    if (!strcmp(m, "DELETE")) return named ? "delete" : "deletecollection";
+    return "unknown";
+}
+
 /* Resource paths, after /api/v1 or /apis/G/V: rest holds n segments. */
 static void s_resource(gw_req_t *req, const char *group, const char *version,
                        char rest[][S_SEG_MAX], int n)
@@ -355,6 +372,7 @@ static void s_resource(gw_req_t *req, const char *group, const char *version,
             return;
         }
     }
+    if (gw_authz_resource(req, &t, s_verb(req, &t))) return;
     gw_rest_handle(req, &t);
 }
 
@@ -377,6 +395,9 @@ void gw_api_handle(gw_req_t *req)
         s_version(req);
         return;
     }
+    /* Everything below is decided by RBAC: as a path, or as a resource request. */
+    bool resource = n >= 3 && (!strcmp(segs[0], "api") || (!strcmp(segs[0], "apis") && n >= 4));
+    if (!resource && gw_authz_path(req)) return;
     if (n == 1 && !strcmp(segs[0], "metrics")) {
         s_metrics(req);
         return;

@@ -12,6 +12,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <time.h>
 
 #define S_TOKENS_MAX 10000
 
@@ -68,10 +70,22 @@ static int s_add(gw_t *gw, char *line, int lineno, char *err, size_t errlen)
     return 0;
 }
 
+static struct timespec s_mtime; /* of the tokens file as last read */
+
+static int s_stat(const char *path, struct timespec *t)
+{
+    struct stat st;
+    if (stat(path, &st)) return -1;
+    *t = st.st_mtim;
+    return 0;
+}
+
 int gw_auth_load(gw_t *gw, char *err, size_t errlen)
 {
     char path[4096];
     snprintf(path, sizeof path, "%s/tokens.csv", gw->dir);
+    s_stat(path, &s_mtime);
+    json_decref(gw->tokens);
     gw->tokens = json_object();
     FILE *f = fopen(path, "r");
     if (!f) {
@@ -92,6 +106,24 @@ int gw_auth_load(gw_t *gw, char *err, size_t errlen)
     fclose(f);
     if (!rc) log_info("gateway.auth", "tokens=%zu", json_object_size(gw->tokens));
     return rc;
+}
+
+/* Reads the tokens file again when it changed (called once a second): tokens are added or
+ * revoked without a restart. A file that no longer reads keeps the tokens known before. */
+void gw_auth_refresh(gw_t *gw)
+{
+    char path[4096], err[512];
+    struct timespec t = {0};
+    snprintf(path, sizeof path, "%s/tokens.csv", gw->dir);
+    if (s_stat(path, &t) || (t.tv_sec == s_mtime.tv_sec && t.tv_nsec == s_mtime.tv_nsec)) return;
+    json_t *old = json_incref(gw->tokens);
+    if (gw_auth_load(gw, err, sizeof err)) {
+        log_error("gateway.auth", "error=\"%s\" detail=\"kept the tokens known before\"", err);
+        json_decref(gw->tokens);
+        gw->tokens = old;
+        return;
+    }
+    json_decref(old);
 }
 
 static bool s_public(const char *path)

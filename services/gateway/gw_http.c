@@ -264,6 +264,7 @@ static void s_tick(bus_service_t *svc, void *arg)
 {
     gw_t *gw = arg;
     gw_http_run(gw);
+    gw_auth_refresh(gw);
     if (!gw->stopping) gw->timer_id = bus_service_after(svc, 1000, s_tick, gw, NULL);
 }
 

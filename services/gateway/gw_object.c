@@ -4,6 +4,8 @@
  * defaulting, and metadata validation. Also the store key of an object and its loading. */
 #include "gw.h"
 
+#include "bus_log.h"
+#include "gw_defaults.h"
 #include "kube_obj.h"
 #include "kube_valid.h"
 
@@ -253,22 +255,10 @@ static void s_walk(s_check_t *c, const kube_type_t *t, json_t *obj, const char *
 
 /* --- defaults ------------------------------------------------------------------------------ */
 
-static void s_default_fn(const char *fn, json_t *obj, const char *name)
-{
-    if (!strcmp(fn, "image_pull_policy")) {
-        const char *image = json_string_value(json_object_get(obj, "image"));
-        if (!image) return;
-        const char *slash = strrchr(image, '/');
-        const char *tag = strchr(slash ? slash : image, ':');
-        bool latest = !strchr(image, '@') && (!tag || !strcmp(tag, ":latest"));
-        json_object_set_new(obj, name, json_string(latest ? "Always" : "IfNotPresent"));
-    } else if (!strcmp(fn, "target_port")) {
-        json_t *port = json_object_get(obj, "port");
-        if (port) json_object_set(obj, name, port);
-    }
-}
-
-static void s_defaults(const kube_type_t *t, json_t *obj, int depth)
+/* Static defaults where a field is absent; computed ones (gw_defaults) are asked every time,
+ * since some complete what is there (a partial sessionAffinityConfig, a hostPort of 0). Then
+ * into what is present, so defaults made here get theirs (rollingUpdate {} -> 25%/25%). */
+static void s_defaults(const kube_type_t *t, json_t *obj, const json_t *root, int depth)
 {
     if (depth > 40 || !json_is_object(obj)) return;
     for (size_t i = 0; i < t->fields_n; i++) {
@@ -277,17 +267,21 @@ static void s_defaults(const kube_type_t *t, json_t *obj, int depth)
         if ((!v || json_is_null(v)) && f->default_json) {
             json_t *d = json_loads(f->default_json, JSON_DECODE_ANY, NULL);
             if (d) json_object_set_new(obj, f->name, d);
-        } else if ((!v || json_is_null(v)) && f->default_fn) {
-            s_default_fn(f->default_fn, obj, f->name);
+        } else if (f->default_fn && !gw_default_fn(f->default_fn, obj, f->name, root)) {
+            log_debug("gateway.default", "fn=%s detail=\"not known\"", f->default_fn);
         }
         v = json_object_get(obj, f->name);
         if (!v || !f->ref) continue;
         if (f->type == KUBE_T_REF) {
-            s_defaults(f->ref, v, depth + 1);
+            s_defaults(f->ref, v, root, depth + 1);
         } else if (f->type == KUBE_T_LIST) {
             size_t j;
             json_t *item;
-            json_array_foreach(v, j, item) s_defaults(f->ref, item, depth + 1);
+            json_array_foreach(v, j, item) s_defaults(f->ref, item, root, depth + 1);
+        } else if (f->type == KUBE_T_MAP) {
+            const char *k;
+            json_t *item;
+            json_object_foreach(v, k, item) s_defaults(f->ref, item, root, depth + 1);
         }
     }
 }
@@ -444,7 +438,7 @@ int gw_object_admit(gw_req_t *req, const kube_kind_t *kind, json_t *obj, const c
         return -1;
     }
     kube_errs_destroy(&errs);
-    s_defaults(kind->type, obj, 0);
+    s_defaults(kind->type, obj, obj, 0);
     s_strategy(kind, obj, create);
     if (c.unknown_n && !strcmp(c.mode, "Warn")) s_warn_unknown(req, &c);
     return 0;

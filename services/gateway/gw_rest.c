@@ -374,6 +374,13 @@ static void s_written(gw_req_t *req, bus_in_t *in)
     s_send_object(req, op->verb == S_CREATE ? 201 : 200, obj);
 }
 
+static bool s_has_status(const kube_kind_t *kind)
+{
+    for (size_t i = 0; i < kind->subresources_n; i++)
+        if (!strcmp(kind->subresources[i].name, "status")) return true;
+    return false;
+}
+
 /* Kinds whose desired state is versioned by metadata.generation (their controllers report
  * status.observedGeneration); other kinds have none, as in kube-apiserver 1.32. */
 static bool s_has_generation(const kube_kind_t *kind)
@@ -446,6 +453,9 @@ static void s_ns_reply(gw_req_t *req, bus_in_t *in)
 static void s_create(gw_req_t *req, s_op_t *op)
 {
     if (!(op->obj = gw_object_decode(req))) return;
+    /* A new object's status is the system's to write (nodes report their own). */
+    if (s_has_status(op->t.kind) && strcmp(op->t.kind->plural, "nodes"))
+        json_object_del(op->obj, "status");
     if (gw_object_admit(req, op->t.kind, op->obj, op->t.ns, true)) return;
     if (!op->t.kind->namespaced) {
         s_create_go(req, op);
@@ -490,11 +500,19 @@ static int s_take_current(gw_req_t *req, bus_in_t *in, bool absent_ok)
     return 0;
 }
 
-/* What an update keeps from the stored object, and the generation it moves. */
+/* What an update keeps from the stored object (its status too, when status has a subresource
+ * of its own: only that changes it), and the generation it moves. */
 static void s_carry_over(s_op_t *op)
 {
     json_t *meta = json_object_get(op->obj, "metadata");
     json_t *old = json_object_get(op->cur, "metadata");
+    if (s_has_status(op->t.kind) && strcmp(op->t.sub, "status")) {
+        json_t *st = json_object_get(op->cur, "status");
+        if (st)
+            json_object_set(op->obj, "status", st);
+        else
+            json_object_del(op->obj, "status");
+    }
     static const char *const kept[] = {"uid", "creationTimestamp", "deletionTimestamp",
                                        "deletionGracePeriodSeconds", NULL};
     for (int i = 0; kept[i]; i++) {
@@ -775,6 +793,191 @@ static void s_delete_read(gw_req_t *req, bus_in_t *in)
     gw_store_call(req, &store_txn_request_desc, &txn, s_deleted);
 }
 
+static void s_method_not_allowed(gw_req_t *req)
+{
+    gw_fail(req, 405, "MethodNotAllowed", NULL,
+            "the server does not allow this method on the "
+            "requested resource");
+}
+
+/* --- subresources: status, scale, binding ------------------------------------------------- */
+
+/* The Scale (autoscaling/v1) of a deployment, replica set or stateful set. */
+static json_t *s_scale_of(const json_t *obj)
+{
+    const json_t *meta = json_object_get(obj, "metadata");
+    json_t *m = json_object();
+    static const char *const keep[] = {
+        "name", "namespace", "uid", "resourceVersion", "creationTimestamp", NULL};
+    for (int i = 0; keep[i]; i++) {
+        json_t *v = json_object_get(meta, keep[i]);
+        if (v) json_object_set(m, keep[i], v);
+    }
+    const json_t *spec = json_object_get(obj, "spec");
+    json_int_t want = json_is_integer(json_object_get(spec, "replicas"))
+                          ? json_integer_value(json_object_get(spec, "replicas"))
+                          : 1;
+    json_int_t have =
+        json_integer_value(json_object_get(json_object_get(obj, "status"), "replicas"));
+    char err[256];
+    kube_labels_t *sel =
+        kube_labels_from_selector(json_object_get(spec, "selector"), err, sizeof err);
+    char *text = sel ? kube_labels_string(sel) : NULL;
+    json_t *scale = json_pack("{s:s, s:s, s:o, s:{s:I}, s:{s:I, s:s}}", "kind", "Scale",
+                              "apiVersion", "autoscaling/v1", "metadata", m, "spec", "replicas",
+                              want, "status", "replicas", have, "selector", text ? text : "");
+    free(text);
+    kube_labels_destroy(&sel);
+    return scale;
+}
+
+static void s_sub_written(gw_req_t *req, bus_in_t *in)
+{
+    s_op_t *op = req->ctx;
+    store_txn_reply_t *r;
+    if (s_decode(req, in, &store_txn_reply_desc, (void **)&r)) return;
+    if (!r->succeeded) {
+        s_conflict(req, &op->t, op->t.name);
+        return;
+    }
+    s_set_rv(op->obj, r->revision);
+    if (!strcmp(op->t.sub, "binding")) {
+        gw_respond_json(req, 201,
+                        json_pack("{s:s, s:s, s:{}, s:s, s:i}", "kind", "Status", "apiVersion",
+                                  "v1", "metadata", "status", "Success", "code", 201));
+        return;
+    }
+    if (!strcmp(op->t.sub, "scale")) {
+        gw_respond_json(req, 200, s_scale_of(op->obj));
+        return;
+    }
+    json_t *obj = op->obj;
+    op->obj = NULL;
+    s_send_object(req, 200, obj);
+}
+
+/* The body as the subresource's object (Scale, Binding or the kind itself), for PUT and POST;
+ * for PATCH, the patched subresource view of the current object. */
+static json_t *s_sub_input(gw_req_t *req, s_op_t *op)
+{
+    if (strcmp(req->method, "PATCH")) return gw_object_decode(req);
+    json_t *view = !strcmp(op->t.sub, "scale") ? s_scale_of(op->cur) : json_incref(op->cur);
+    json_t *saved = op->cur, *out = NULL;
+    op->cur = view;
+    int rc = s_patch_apply(req, op, &out);
+    op->cur = saved;
+    json_decref(view);
+    return rc ? NULL : out;
+}
+
+/* A precondition the body names (metadata.resourceVersion) must hold. */
+static bool s_sub_rv_ok(s_op_t *op, const json_t *in)
+{
+    const char *rv =
+        json_string_value(json_object_get(json_object_get(in, "metadata"), "resourceVersion"));
+    char cur[32];
+    snprintf(cur, sizeof cur, "%" PRIu64, op->cur_mod);
+    return !rv || !*rv || !strcmp(rv, cur);
+}
+
+static void s_sub_read(gw_req_t *req, bus_in_t *in)
+{
+    s_op_t *op = req->ctx;
+    if (s_take_current(req, in, false)) return;
+    const char *sub = op->t.sub;
+    if (!strcmp(req->method, "GET")) {
+        if (!strcmp(sub, "scale")) {
+            gw_respond_json(req, 200, s_scale_of(op->cur));
+            return;
+        }
+        json_t *obj = op->cur;
+        op->cur = NULL;
+        s_send_object(req, 200, obj);
+        return;
+    }
+    json_t *body = s_sub_input(req, op);
+    if (!body) return;
+    if (strcmp(req->method, "PATCH") && !s_sub_rv_ok(op, body)) {
+        json_decref(body);
+        s_conflict(req, &op->t, op->t.name);
+        return;
+    }
+    op->obj = json_deep_copy(op->cur);
+    json_object_del(json_object_get(op->obj, "metadata"), "resourceVersion");
+    if (!strcmp(sub, "status")) {
+        json_t *st = json_object_get(body, "status");
+        if (st)
+            json_object_set(op->obj, "status", st);
+        else
+            json_object_del(op->obj, "status");
+    } else if (!strcmp(sub, "scale")) {
+        json_t *n = json_object_get(json_object_get(body, "spec"), "replicas");
+        if (!json_is_integer(n) || json_integer_value(n) < 0) {
+            json_decref(body);
+            gw_fail(req, 422, "Invalid", NULL,
+                    "Scale.autoscaling \"%s\" is invalid: spec.replicas: Invalid value: must be "
+                    "greater than or equal to 0",
+                    op->t.name);
+            return;
+        }
+        json_t *spec = json_object_get(op->obj, "spec");
+        json_object_set(spec, "replicas", n);
+        s_carry_over(op);
+    } else { /* binding */
+        const char *node =
+            json_string_value(json_object_get(json_object_get(body, "target"), "name"));
+        json_t *spec = json_object_get(op->obj, "spec");
+        const char *have = json_string_value(json_object_get(spec, "nodeName"));
+        if (!node || !*node) {
+            json_decref(body);
+            gw_fail(req, 422, "Invalid", NULL,
+                    "Binding \"%s\" is invalid: target.name: Required "
+                    "value",
+                    op->t.name);
+            return;
+        }
+        if (have && *have) {
+            json_decref(body);
+            gw_fail(req, 409, "Conflict", s_details(&op->t, op->t.name),
+                    "Operation cannot be fulfilled on pods/binding \"%s\": pod %s is already "
+                    "assigned to node \"%s\"",
+                    op->t.name, op->t.name, have);
+            return;
+        }
+        json_object_set_new(spec, "nodeName", json_string(node));
+    }
+    json_decref(body);
+    if (op->dry_run) {
+        s_set_rv(op->obj, op->cur_mod);
+        gw_respond_json(req, 200, json_incref(op->obj));
+        return;
+    }
+    s_write_obj(req, op, op->key, op->cur_mod, false, s_sub_written);
+}
+
+static void s_subresource(gw_req_t *req, const gw_target_t *t)
+{
+    const char *m = req->method, *sub = t->sub;
+    bool ok = (!strcmp(sub, "status") || !strcmp(sub, "scale"))
+                  ? (!strcmp(m, "GET") || !strcmp(m, "PUT") || !strcmp(m, "PATCH"))
+              : !strcmp(sub, "binding") ? !strcmp(m, "POST")
+                                        : false;
+    if (!strcmp(sub, "log") || !strcmp(sub, "exec") || !strcmp(sub, "attach") ||
+        !strcmp(sub, "portforward") || !strcmp(sub, "token") || !strcmp(sub, "eviction")) {
+        gw_fail(req, 503, "ServiceUnavailable", NULL,
+                "%s/%s is not served: no node agent answers it in this cluster", t->kind->plural,
+                sub);
+        return;
+    }
+    if (!ok) {
+        s_method_not_allowed(req);
+        return;
+    }
+    s_op_t *op = s_op_new(req, t, S_UPDATE);
+    gw_object_key(t->kind, t->ns, t->name, op->key, sizeof op->key);
+    s_read_then(req, op, s_sub_read);
+}
+
 /* --- watch --------------------------------------------------------------------------------- */
 
 /* A watch on one object by name (kubectl get NAME -w, delete's wait) reads that key alone. */
@@ -804,19 +1007,11 @@ static bool s_allowed(const kube_kind_t *k, const char *verb)
     return false;
 }
 
-static void s_method_not_allowed(gw_req_t *req)
-{
-    gw_fail(req, 405, "MethodNotAllowed", NULL,
-            "the server does not allow this method on the "
-            "requested resource");
-}
-
 void gw_rest_handle(gw_req_t *req, const gw_target_t *t)
 {
     const char *m = req->method;
     if (*t->sub) {
-        gw_fail(req, 404, "NotFound", NULL, "the %s subresource of %s is not served yet", t->sub,
-                t->kind->plural);
+        s_subresource(req, t);
         return;
     }
     bool named = *t->name != 0;

@@ -27,16 +27,41 @@ static json_t *s_path(const json_t *obj, const char *path)
     return (json_t *)v;
 }
 
-static json_t *s_cell(const kube_column_t *col, const json_t *obj, int64_t now)
+/* The zero value of the field at a dotted path of kind's schema: what upstream's printers read
+ * from an unset Go struct field ("" / 0 / false). */
+static json_t *s_zero(const kube_kind_t *kind, const char *path)
+{
+    char p[256];
+    snprintf(p, sizeof p, "%s", path);
+    const kube_type_t *t = kind->type;
+    const kube_field_t *f = NULL;
+    for (char *save, *s = strtok_r(p, ".", &save); s && t; s = strtok_r(NULL, ".", &save)) {
+        f = NULL;
+        for (size_t i = 0; i < t->fields_n; i++)
+            if (!strcmp(t->fields[i].name, s)) f = &t->fields[i];
+        t = f ? f->ref : NULL;
+    }
+    if (!f) return json_string("");
+    switch (f->type) {
+    case KUBE_T_INT32:
+    case KUBE_T_INT64: return json_integer(0);
+    case KUBE_T_NUMBER: return json_real(0);
+    case KUBE_T_BOOL: return json_false();
+    default: return json_string("");
+    }
+}
+
+static json_t *s_cell(const kube_kind_t *kind, const kube_column_t *col, const json_t *obj,
+                      int64_t now)
 {
     if (col->fn) {
         /* kube-apiserver prints Tables as for -o wide; kubectl hides the wide columns. */
         json_t *cell = gw_table_fn(col->fn, obj, now, true);
         return cell ? cell : json_string("<unknown>");
     }
-    json_t *v = s_path(obj, col->path[0] == '.' ? col->path + 1 : col->path);
-    if (!v) return !strcmp(col->type, "integer") ? json_integer(0) : json_string("<none>");
-    return json_incref(v);
+    const char *path = col->path[0] == '.' ? col->path + 1 : col->path;
+    json_t *v = s_path(obj, path);
+    return v && !json_is_null(v) ? json_incref(v) : s_zero(kind, path);
 }
 
 static json_t *s_partial(const json_t *obj)
@@ -69,7 +94,8 @@ json_t *gw_table_new(const kube_kind_t *kind, json_t *items, const char *rv, con
     json_array_foreach(items, i, obj)
     {
         json_t *cells = json_array();
-        for (size_t c = 0; c < n; c++) json_array_append_new(cells, s_cell(&defs[c], obj, now));
+        for (size_t c = 0; c < n; c++)
+            json_array_append_new(cells, s_cell(kind, &defs[c], obj, now));
         json_t *row = json_pack("{s:o}", "cells", cells);
         if (!include || strcmp(include, "None"))
             json_object_set_new(row, "object",

@@ -383,6 +383,7 @@ static void s_on_event(bus_service_t *svc, bus_event_t *bev, void *arg)
         log_info("gateway.watch.event", "topic=%s error=\"%s\"", bev->topic, err.text);
         return;
     }
+    gw_authz_event(ev);
     s_group_t *g = s_group(ev->kv->key, true);
     if (!g) return;
     if (!g->init || ev->group_prev > g->last_rev) {

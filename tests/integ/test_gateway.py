@@ -301,3 +301,155 @@ def _split_json(text):
         while i < len(text) and text[i].isspace():
             i += 1
     return out
+
+
+DEPLOY = """apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+  labels: {app: web}
+spec:
+  replicas: 2
+  selector:
+    matchLabels: {app: web}
+  template:
+    metadata:
+      labels: {app: web}
+    spec:
+      containers:
+      - name: nginx
+        image: nginx:1.25
+        ports:
+        - containerPort: 80
+"""
+
+
+def test_kubectl_scale_status_describe_explain(ctx):
+    k = Kube(ctx)
+    r = k.run('apply', '-f', k.file('dep.yaml', DEPLOY))
+    check(r.stdout.strip() == 'deployment.apps/web created', r.stdout)
+    dep = json.loads(k.run('get', 'deploy', 'web', '-o', 'json').stdout)
+    # Defaults from the kind descriptions, as kube-apiserver sets them.
+    spec = dep['spec']
+    check(spec['strategy'] == {'type': 'RollingUpdate', 'rollingUpdate': {
+        'maxSurge': '25%', 'maxUnavailable': '25%'}}, spec.get('strategy'))
+    check(spec['revisionHistoryLimit'] == 10 and spec['progressDeadlineSeconds'] == 600, spec)
+    c = spec['template']['spec']['containers'][0]
+    check(c['imagePullPolicy'] == 'IfNotPresent' and c['ports'][0]['protocol'] == 'TCP' and
+          c['terminationMessagePath'] == '/dev/termination-log', c)
+    check(dep['metadata']['generation'] == 1 and 'status' not in dep, dep)
+    lines = k.run('get', 'deploy', '-o', 'wide').stdout.splitlines()
+    check(lines[0].split() == ['NAME', 'READY', 'UP-TO-DATE', 'AVAILABLE', 'AGE', 'CONTAINERS',
+                               'IMAGES', 'SELECTOR'], lines)
+    check(lines[1].split()[:4] == ['web', '0/2', '0', '0'] and
+          lines[1].split()[5:] == ['nginx', 'nginx:1.25', 'app=web'], lines)
+    r = k.run('scale', 'deploy', 'web', '--replicas=3')
+    check(r.stdout.strip() == 'deployment.apps/web scaled', r.stdout)
+    r = k.run('scale', 'deploy', 'web', '--replicas=5', '--current-replicas=2', ok=False)
+    check('Expected replicas to be 2, was 3' in r.stderr, r.stderr)
+    dep = json.loads(k.run('get', 'deploy', 'web', '-o', 'json').stdout)
+    check(dep['spec']['replicas'] == 3 and dep['metadata']['generation'] == 2, dep['metadata'])
+    # status changes only through its subresource; the main resource keeps what it has.
+    st = {'status': {'replicas': 3, 'readyReplicas': 3, 'updatedReplicas': 3,
+                     'availableReplicas': 3, 'observedGeneration': 2}}
+    status, _, body = k.https('/apis/apps/v1/namespaces/default/deployments/web/status',
+                              token=k.token(), method='PATCH', body=json.dumps(st).encode(),
+                              headers={'Content-Type': 'application/merge-patch+json'})
+    check(status == 200 and json.loads(body)['status']['readyReplicas'] == 3, (status, body))
+    r = k.run('patch', 'deploy', 'web', '--type', 'merge', '-p', '{"status":{"replicas":0}}')
+    dep = json.loads(k.run('get', 'deploy', 'web', '-o', 'json').stdout)
+    check(dep['status']['replicas'] == 3 and dep['metadata']['generation'] == 2, dep['status'])
+    lines = k.run('get', 'deploy').stdout.splitlines()
+    check(lines[1].split()[:4] == ['web', '3/3', '3', '3'], lines)
+    r = k.run('describe', 'deploy', 'web')
+    check('Replicas:               3 desired | 3 updated | 3 total | 3 available | 0 unavailable'
+          in r.stdout and 'Image:         nginx:1.25' in r.stdout, r.stdout)
+    r = k.run('explain', 'deployment.spec.replicas')
+    check('KIND:       Deployment' in r.stdout and 'FIELD: replicas <integer>' in r.stdout,
+          r.stdout)
+    r = k.run('get', 'all')
+    check('deployment.apps/web' in r.stdout, r.stdout)
+    k.down()
+
+
+def test_bad_input_gets_a_status_and_nothing_stored(ctx):
+    k = Kube(ctx)
+    t = k.token()
+    base = '/api/v1/namespaces/default/configmaps'
+    cases = [
+        (b'{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"a"', 'application/json', 400,
+         'BadRequest'),
+        (b'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: [', 'application/yaml', 400,
+         'BadRequest'),
+        (b'{"apiVersion":"v1","kind":"Secret","metadata":{"name":"a"}}', 'application/json', 400,
+         'BadRequest'),
+        (b'{"apiVersion":"v2","kind":"ConfigMap","metadata":{"name":"a"}}', 'application/json',
+         400, 'BadRequest'),
+        (b'{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"a"},"data":{"k":5}}',
+         'application/json', 400, 'BadRequest'),
+        (b'{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"a","labels":{"b a":"x"}}}',
+         'application/json', 422, 'Invalid'),
+        (b'x' * (3 * 1024 * 1024 + 1), 'application/json', 413, 'RequestEntityTooLarge'),
+    ]
+    for body, ct, code, reason in cases:
+        status, _, out = k.https(base + '?fieldValidation=Strict', token=t, method='POST',
+                                 body=body, headers={'Content-Type': ct})
+        doc = json.loads(out)
+        check(status == code and doc['kind'] == 'Status' and doc['reason'] == reason and
+              doc['code'] == code, (body[:80], status, out[:300]))
+    status, _, out = k.https(base, token=t)
+    check(status == 200 and json.loads(out)['items'] == [], out)
+    # YAML bodies are accepted; warnings for unknown fields by default (fieldValidation=Warn).
+    status, headers, out = k.https(base, token=t, method='POST', body=(
+        b'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: y}\ndata: {a: "1"}\nbogus: 2\n'),
+        headers={'Content-Type': 'application/yaml'})
+    check(status == 201 and json.loads(out)['data'] == {'a': '1'} and 'bogus' not in
+          json.loads(out), (status, out))
+    check(headers.get('Warning') == '299 - "unknown field \\"bogus\\""', headers)
+    # A client that sends half a body and stalls is cut off; the server stays up.
+    import socket as _s
+    raw = _s.create_connection(('127.0.0.1', k.port), timeout=5)
+    raw.close()
+    status, _, _ = k.https('/healthz')
+    check(status == 200, status)
+    k.down()
+
+
+def test_rbac_decides_every_request(ctx):
+    k = Kube(ctx)
+    with open(os.path.join(k.dir, 'tokens.csv'), 'a') as f:
+        f.write('bob-token-0123456789,bob,bob-uid,"devs"\n')
+    bob = ('--token', 'bob-token-0123456789')
+
+    def bob_denied(*args, line):
+        r = wait_for(lambda: (lambda r: r if r.returncode == 1 and 'Forbidden' in r.stderr else
+                              None)(k.run(*(bob + args), ok=None)), timeout=10,
+                     what='a 403 for bob')
+        check(line in r.stderr, r.stderr)
+
+    # The gateway reads the tokens file again once a second: bob is known, and may do nothing.
+    bob_denied('get', 'pods', line='Error from server (Forbidden): pods is forbidden: User "bob" '
+               'cannot list resource "pods" in API group "" in the namespace "default"')
+    bob_denied('get', 'nodes', line='Error from server (Forbidden): nodes is forbidden: User "bob" '
+               'cannot list resource "nodes" in API group "" at the cluster scope')
+    # kube-apiserver's bootstrap roles exist; binding view in default lets bob read there only.
+    r = k.run('get', 'clusterroles', 'view', 'admin', 'edit', 'cluster-admin', '-o', 'name')
+    check(len(r.stdout.split()) == 4, r.stdout)
+    k.run('apply', '-f', k.file('rb.yaml', """apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata: {name: bob-view, namespace: default}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: view}
+subjects:
+- {kind: Group, name: devs}
+"""))
+    r = wait_for(lambda: (lambda r: r if r.returncode == 0 else None)(
+        k.run(*(bob + ('get', 'configmaps')), ok=None)), timeout=10, what='bob allowed')
+    bob_denied('get', 'secrets', line='secrets is forbidden: User "bob" cannot list resource '
+               '"secrets" in API group "" in the namespace "default"')
+    bob_denied('create', '-f', k.file('cm.yaml', CM), line='configmaps is forbidden: User "bob" '
+               'cannot create resource "configmaps" in API group "" in the namespace "default"')
+    bob_denied('get', 'configmaps', '-n', 'kube-system', line='in the namespace "kube-system"')
+    # Removing the binding takes the right away again.
+    k.run('delete', 'rolebinding', 'bob-view')
+    bob_denied('get', 'configmaps', line='cannot list resource "configmaps"')
+    k.down()
