@@ -75,8 +75,8 @@ static int s_new(gnutls_x509_crt_t *crt, gnutls_x509_privkey_t *key, const char 
     time_t now = time(NULL);
     int rc = gnutls_x509_privkey_init(key);
     if (rc >= 0)
-        rc = gnutls_x509_privkey_generate(
-            *key, GNUTLS_PK_ECDSA, GNUTLS_CURVE_TO_BITS(GNUTLS_ECC_CURVE_SECP256R1), 0);
+        rc = gnutls_x509_privkey_generate(*key, GNUTLS_PK_ECDSA,
+                                          GNUTLS_CURVE_TO_BITS(GNUTLS_ECC_CURVE_SECP256R1), 0);
     if (rc >= 0) rc = gnutls_x509_crt_init(crt);
     if (rc >= 0) rc = gnutls_x509_crt_set_version(*crt, 3);
     if (rc >= 0) rc = gnutls_x509_crt_set_serial(*crt, serial, sizeof serial);

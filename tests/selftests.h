@@ -25,9 +25,11 @@
     T(kube_valid)    \
     T(kube_select)   \
     T(kube_patch)    \
+    T(kube_yaml)     \
     T(gw_table_fns)  \
     T(gw_defaults)   \
     T(gw_rbac)       \
+    T(gw_proto)      \
     T(store_kv)      \
     T(lincheck)      \
     T(raft_memlog)   \

@@ -151,6 +151,8 @@ void gw_authz_event(const store_event_t *ev); /* a change heard on the bus */
 /* 0 when allowed; -1 after answering 403 (or 503 before the policy is loaded). */
 int gw_authz_path(gw_req_t *req);
 int gw_authz_resource(gw_req_t *req, const gw_target_t *t, const char *verb);
+/* POST selfsubjectaccessreviews (access) or selfsubjectreviews: kubectl auth can-i / whoami. */
+void gw_authz_review(gw_req_t *req, bool access);
 
 /* gw_openapi.c */
 int gw_openapi_init(gw_t *gw, char *err, size_t errlen);

@@ -448,6 +448,14 @@ void gw_api_handle(gw_req_t *req)
             gw_respond(req, 200, "application/json", text, strlen(text));
             return;
         }
+        if (n == 4 && !strcmp(segs[2], "v1") &&
+            ((!strcmp(segs[1], "authorization.k8s.io") &&
+              !strcmp(segs[3], "selfsubjectaccessreviews")) ||
+             (!strcmp(segs[1], "authentication.k8s.io") &&
+              !strcmp(segs[3], "selfsubjectreviews")))) {
+            gw_authz_review(req, !strcmp(segs[3], "selfsubjectaccessreviews"));
+            return;
+        }
         if (n < 4) {
             s_not_found(req);
             return;

@@ -267,3 +267,87 @@ int gw_authz_resource(gw_req_t *req, const gw_target_t *t, const char *verb)
                            .name = t->name};
     return s_decide(req, &r);
 }
+
+/* --- reviews: what kubectl auth can-i and auth whoami ask ---------------------------------- */
+
+static const char *s_str(const json_t *o, const char *k)
+{
+    const char *v = json_string_value(json_object_get(o, k));
+    return v ? v : "";
+}
+
+static bool s_review_allowed(gw_req_t *req, const json_t *spec, const char **reason)
+{
+    const json_t *ra = json_object_get(spec, "resourceAttributes");
+    const json_t *nra = json_object_get(spec, "nonResourceAttributes");
+#define S_STR(o, k) s_str(o, k)
+    gw_rbac_request_t r = {0};
+    if (ra) {
+        r = (gw_rbac_request_t){.resource_request = true,
+                                .verb = S_STR(ra, "verb"),
+                                .namespace_ = S_STR(ra, "namespace"),
+                                .api_group = S_STR(ra, "group"),
+                                .resource = S_STR(ra, "resource"),
+                                .subresource = S_STR(ra, "subresource"),
+                                .name = S_STR(ra, "name")};
+    } else {
+        r = (gw_rbac_request_t){
+            .resource_request = false, .verb = S_STR(nra, "verb"), .path = S_STR(nra, "path")};
+    }
+#undef S_STR
+    const char *groups[9];
+    for (int i = 0; i < req->user.groups_n && i < 9; i++) groups[i] = req->user.groups[i];
+    r.user = req->user.name;
+    r.groups = groups;
+    r.groups_n = req->user.groups_n;
+    *reason = "";
+    if (gw_rbac_is_privileged(&r)) return true;
+    return s.loaded && gw_rbac_allowed(s.policy, &r, reason);
+}
+
+void gw_authz_review(gw_req_t *req, bool access)
+{
+    if (strcmp(req->method, "POST")) {
+        gw_fail(req, 405, "MethodNotAllowed", NULL,
+                "the server does not allow this method on the requested resource");
+        return;
+    }
+    const char *plural = access ? "selfsubjectaccessreviews" : "selfsubjectreviews";
+    const char *group = access ? "authorization.k8s.io" : "authentication.k8s.io";
+    gw_rbac_request_t self = {
+        .resource_request = true, .verb = "create", .api_group = group, .resource = plural};
+    if (s_decide(req, &self)) return;
+    json_t *obj = gw_object_decode(req);
+    if (!obj) return;
+    json_t *out = json_pack(
+        "{s:s, s:s, s:{}}", "kind", access ? "SelfSubjectAccessReview" : "SelfSubjectReview",
+        "apiVersion", access ? "authorization.k8s.io/v1" : "authentication.k8s.io/v1", "metadata");
+    if (access) {
+        json_t *spec = json_object_get(obj, "spec");
+        if (!json_object_get(spec, "resourceAttributes") &&
+            !json_object_get(spec, "nonResourceAttributes")) {
+            json_decref(obj);
+            json_decref(out);
+            gw_fail(req, 422, "Invalid", NULL,
+                    "SelfSubjectAccessReview.authorization.k8s.io \"\" is invalid: "
+                    "spec.resourceAttributes: Invalid value: \"null\": exactly one of "
+                    "nonResourceAttributes or resourceAttributes must be specified");
+            return;
+        }
+        const char *reason = "";
+        bool ok = s_review_allowed(req, spec, &reason);
+        json_object_set(out, "spec", spec);
+        json_t *st = json_pack("{s:b}", "allowed", ok);
+        if (reason && *reason) json_object_set_new(st, "reason", json_string(reason));
+        json_object_set_new(out, "status", st);
+    } else {
+        json_t *groups = json_array();
+        for (int i = 0; i < req->user.groups_n; i++)
+            json_array_append_new(groups, json_string(req->user.groups[i]));
+        json_object_set_new(
+            out, "status",
+            json_pack("{s:{s:s, s:o}}", "userInfo", "username", req->user.name, "groups", groups));
+    }
+    json_decref(obj);
+    gw_respond_json(req, 201, out);
+}

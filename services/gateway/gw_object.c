@@ -6,95 +6,32 @@
 
 #include "bus_log.h"
 #include "gw_defaults.h"
+#include "gw_proto.h"
 #include "kube_obj.h"
+#include "kube_yaml.h"
 #include "kube_valid.h"
 
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <yaml.h>
 
 #define S_WARNINGS_MAX 32
-
-/* --- YAML -> JSON -------------------------------------------------------------------------- */
-
-static json_t *s_yaml_scalar(const yaml_node_t *n)
-{
-    const char *v = (const char *)n->data.scalar.value;
-    size_t len = n->data.scalar.length;
-    if (n->data.scalar.style != YAML_PLAIN_SCALAR_STYLE) return json_stringn(v, len);
-    if (!strcmp(v, "null") || !strcmp(v, "~") || !len) return json_null();
-    if (!strcmp(v, "true") || !strcmp(v, "True")) return json_true();
-    if (!strcmp(v, "false") || !strcmp(v, "False")) return json_false();
-    char *end;
-    long long i = strtoll(v, &end, 10);
-    if (*v && !*end && (v[0] != '0' || len == 1)) return json_integer(i);
-    double d = strtod(v, &end);
-    if (*v && !*end && strpbrk(v, ".eE") && strspn(v, "0123456789.eE+-") == len)
-        return json_real(d);
-    return json_stringn(v, len);
-}
-
-static json_t *s_yaml_node(yaml_document_t *doc, yaml_node_t *n, int depth)
-{
-    if (!n || depth > 64) return NULL;
-    if (n->type == YAML_SCALAR_NODE) return s_yaml_scalar(n);
-    if (n->type == YAML_SEQUENCE_NODE) {
-        json_t *a = json_array();
-        for (yaml_node_item_t *it = n->data.sequence.items.start; it < n->data.sequence.items.top;
-             it++) {
-            json_t *v = s_yaml_node(doc, yaml_document_get_node(doc, *it), depth + 1);
-            if (!v) return json_decref(a), NULL;
-            json_array_append_new(a, v);
-        }
-        return a;
-    }
-    json_t *o = json_object();
-    for (yaml_node_pair_t *p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top; p++) {
-        yaml_node_t *k = yaml_document_get_node(doc, p->key);
-        json_t *v = s_yaml_node(doc, yaml_document_get_node(doc, p->value), depth + 1);
-        if (!k || k->type != YAML_SCALAR_NODE || !v) {
-            json_decref(v);
-            return json_decref(o), NULL;
-        }
-        json_object_setn_new(o, (const char *)k->data.scalar.value, k->data.scalar.length, v);
-    }
-    return o;
-}
-
-static json_t *s_yaml(const uint8_t *data, size_t len, char *err, size_t errlen)
-{
-    yaml_parser_t p;
-    yaml_document_t doc;
-    yaml_parser_initialize(&p);
-    yaml_parser_set_input_string(&p, data, len);
-    json_t *out = NULL;
-    if (!yaml_parser_load(&p, &doc)) {
-        snprintf(err, errlen, "error converting YAML to JSON: yaml: line %zu: %s",
-                 p.problem_mark.line + 1, p.problem ? p.problem : "malformed");
-    } else {
-        out = s_yaml_node(&doc, yaml_document_get_root_node(&doc), 0);
-        if (!out) snprintf(err, errlen, "error converting YAML to JSON: unsupported YAML");
-        yaml_document_delete(&doc);
-    }
-    yaml_parser_delete(&p);
-    return out;
-}
 
 json_t *gw_object_decode(gw_req_t *req)
 {
     const char *ct = gw_header(req, "Content-Type");
     char err[512] = "";
     json_t *obj = NULL;
-    if (ct && strstr(ct, "protobuf")) {
+    if (ct && strstr(ct, "application/vnd.kubernetes.protobuf")) {
+        obj = gw_proto_decode(req->body.data, req->body.len, err, sizeof err);
+    } else if (ct && strstr(ct, "protobuf")) {
         gw_fail(req, 415, "UnsupportedMediaType", NULL,
                 "the body of the request was in an unknown format - accepted media types "
-                "include: application/json, application/yaml");
+                "include: application/json, application/yaml, application/vnd.kubernetes.protobuf");
         return NULL;
-    }
-    if (ct && strstr(ct, "yaml")) {
-        obj = s_yaml(req->body.data, req->body.len, err, sizeof err);
+    } else if (ct && strstr(ct, "yaml")) {
+        obj = kube_yaml_decode(req->body.data, req->body.len, err, sizeof err);
     } else {
         json_error_t jerr;
         obj =

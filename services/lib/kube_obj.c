@@ -18,7 +18,8 @@ static int s_encode(const json_t *v, msgpack_packer *pk, int depth)
         msgpack_pack_map(pk, json_object_size(v));
         const char *k;
         json_t *item;
-        json_object_foreach ((json_t *)v, k, item) {
+        json_object_foreach((json_t *)v, k, item)
+        {
             msgpack_pack_str_with_body(pk, k, strlen(k));
             int rc = s_encode(item, pk, depth + 1);
             if (rc) return rc;
@@ -29,7 +30,8 @@ static int s_encode(const json_t *v, msgpack_packer *pk, int depth)
         msgpack_pack_array(pk, json_array_size(v));
         size_t i;
         json_t *item;
-        json_array_foreach (v, i, item) {
+        json_array_foreach(v, i, item)
+        {
             int rc = s_encode(item, pk, depth + 1);
             if (rc) return rc;
         }
@@ -67,6 +69,13 @@ static json_t *s_decode_map(bus_mp_t *mp, int depth, char *err, size_t errlen)
         uint32_t klen;
         if (bus_mp_peek(mp) != BUS_MP_STR || bus_mp_read_str(mp, &k, &klen)) {
             snprintf(err, errlen, "a map key is not a string");
+            json_decref(obj);
+            return NULL;
+        }
+        /* JSON object keys are C strings here (jansson, and every field name): one with a NUL
+         * inside would lose its tail on the way back out. */
+        if (memchr(k, 0, klen)) {
+            snprintf(err, errlen, "a map key holds a NUL byte");
             json_decref(obj);
             return NULL;
         }
@@ -169,6 +178,9 @@ void kube_obj_test(bool verbose)
     assert(!kube_obj_decode(buf.data, buf.len - 3, err, sizeof err));
     const uint8_t intkey[] = {0x81, 0x01, 0x02};
     assert(!kube_obj_decode(intkey, sizeof intkey, err, sizeof err) && strstr(err, "key"));
+    /* Found by fuzz_kube: a key with a NUL inside decoded, then re-encoded shorter. */
+    const uint8_t nulkey[] = {0x81, 0xa4, 'x', 0, 0, 0, 0xc0};
+    assert(!kube_obj_decode(nulkey, sizeof nulkey, err, sizeof err) && strstr(err, "NUL"));
     /* A declared count larger than the bytes is refused before anything is allocated. */
     const uint8_t huge[] = {0xdd, 0x7f, 0xff, 0xff, 0xff};
     assert(!kube_obj_decode(huge, sizeof huge, err, sizeof err));
