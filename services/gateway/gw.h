@@ -68,6 +68,7 @@ struct gw_t {
     int daemons_n;
     int timer_id;
     bool stopping;
+    bool again;     /* a timer to run libmicrohttpd again is set */
     json_t *tokens; /* token -> {"user":..., "groups":[...]} */
     /* Documents made once at start. */
     char *disc_api, *disc_apis;          /* aggregated discovery */

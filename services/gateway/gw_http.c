@@ -242,9 +242,35 @@ static enum MHD_Result s_access(void *cls, struct MHD_Connection *conn, const ch
 
 /* --- the daemons in the loop --------------------------------------------------------------- */
 
+static void s_again(bus_service_t *svc, void *arg);
+
+/* Lets libmicrohttpd do what is ready. Its epoll is edge-triggered: a connection that can still
+ * send (a large answer goes out a buffer at a time) raises no new event, so it is run again
+ * while it says there is work now (timeout 0); past a bound, a timer of 0 ms comes back to it
+ * after the bus has had its turn. */
 void gw_http_run(gw_t *gw)
 {
-    for (int i = 0; i < gw->daemons_n; i++) MHD_run(gw->daemons[i]);
+    bool more = false;
+    for (int i = 0; i < gw->daemons_n; i++) {
+        for (int round = 0; round < 64; round++) {
+            MHD_run(gw->daemons[i]);
+            MHD_UNSIGNED_LONG_LONG to;
+            more = MHD_get_timeout(gw->daemons[i], &to) == MHD_YES && to == 0;
+            if (!more) break;
+        }
+    }
+    if (more && !gw->again && gw->svc && !gw->stopping) {
+        gw->again = true;
+        bus_service_after(gw->svc, 0, s_again, gw, NULL);
+    }
+}
+
+static void s_again(bus_service_t *svc, void *arg)
+{
+    gw_t *gw = arg;
+    gw->again = false;
+    gw_http_run(gw);
+    (void)svc;
 }
 
 static void s_ready(bus_service_t *svc, void *arg)

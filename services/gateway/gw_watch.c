@@ -35,6 +35,11 @@ typedef struct {
     char *key;
     uint8_t *value, *prev; /* the object after (a put) and before (NULL when created) */
     size_t value_len, prev_len;
+    /* Made once for every watcher (a thousand watchers of one resource share them): the
+     * objects decoded, and their JSON text. Only in the ring (cache set); NULL until needed. */
+    bool cache;
+    json_t *cur_obj, *old_obj;
+    char *cur_text, *old_text;
 } s_event_t;
 
 typedef struct {
@@ -80,6 +85,10 @@ static void s_event_free(s_event_t *e)
     free(e->key);
     free(e->value);
     free(e->prev);
+    json_decref(e->cur_obj);
+    json_decref(e->old_obj);
+    free(e->cur_text);
+    free(e->old_text);
     memset(e, 0, sizeof *e);
 }
 
@@ -125,6 +134,7 @@ static void s_ring_add(s_group_t *g, const store_event_t *ev)
     }
     s_event_t *e = &g->ring[(g->head + g->n) % S_RING_MAX];
     g->n++;
+    e->cache = true;
     e->rev = ev->revision;
     e->deleted = ev->type == STORE_EVENT_TYPE_DELETE;
     e->key = strdup(ev->kv->key);
@@ -221,22 +231,55 @@ static bool s_key_in(const s_watcher_t *w, const char *key)
     return w->exact ? !strcmp(key, w->key) : !strncmp(key, w->key, strlen(w->key));
 }
 
+/* The object after (or before) an event, decoded once when the event is in the ring. A new
+ * reference. */
+static json_t *s_event_obj(const s_watcher_t *w, s_event_t *e, bool before)
+{
+    json_t **slot = before ? &e->old_obj : &e->cur_obj;
+    if (e->cache && *slot) return json_incref(*slot);
+    json_t *obj = before ? s_load(w, e->key, e->prev, e->prev_len, e->rev)
+                         : s_load(w, e->key, e->value, e->value_len, e->rev);
+    if (e->cache && obj) *slot = json_incref(obj);
+    return obj;
+}
+
+/* Queues {"type":TYPE,"object":...} with the object's JSON text made once per event. */
+static void s_emit_shared(s_watcher_t *w, s_event_t *e, const char *type, bool before, json_t *obj)
+{
+    char **slot = before ? &e->old_text : &e->cur_text;
+    char *text = e->cache ? *slot : NULL;
+    if (!text) {
+        text = json_dumps(obj, JSON_COMPACT);
+        if (!text) abort();
+        if (e->cache) *slot = text;
+    }
+    char head[48];
+    int n = snprintf(head, sizeof head, "{\"type\":\"%s\",\"object\":", type);
+    if (bus_buf_append(&w->out, head, (size_t)n) || bus_buf_append(&w->out, text, strlen(text)) ||
+        bus_buf_append(&w->out, "}\n", 2)) {
+        log_info("gateway.watch.slow", "key=%s queued=%zu", w->key, w->out.len);
+        w->end = true;
+    }
+    if (!e->cache) free(text);
+    s_resume(w);
+}
+
 /* Delivers one event (callers pass only events after what the watcher has seen). */
-static void s_deliver(s_watcher_t *w, const s_event_t *e)
+static void s_deliver(s_watcher_t *w, s_event_t *e)
 {
     if (e->rev > w->sent_rev) w->sent_rev = e->rev;
     if (!s_key_in(w, e->key)) return;
-    json_t *cur = e->deleted ? NULL : s_load(w, e->key, e->value, e->value_len, e->rev);
-    json_t *old = e->created ? NULL : s_load(w, e->key, e->prev, e->prev_len, e->rev);
+    json_t *cur = e->deleted ? NULL : s_event_obj(w, e, false);
+    json_t *old = e->created ? NULL : s_event_obj(w, e, true);
     bool now = s_passes(w, cur), before = s_passes(w, old);
-    if (now && (e->created || !before)) {
-        s_emit(w, "ADDED", json_incref(cur));
-    } else if (now) {
-        s_emit(w, "MODIFIED", json_incref(cur));
-    } else if (before) {
-        /* Gone, or no longer selected: DELETED with its last state, at this revision. */
-        s_emit(w, "DELETED", json_incref(old));
-    }
+    const char *type = now && (e->created || !before) ? "ADDED"
+                       : now                          ? "MODIFIED"
+                       : before                       ? "DELETED" /* gone, or not selected now */
+                                                      : NULL;
+    if (type && w->table)
+        s_emit(w, type, json_incref(now ? cur : old));
+    else if (type)
+        s_emit_shared(w, e, type, !now, now ? cur : old);
     json_decref(cur);
     json_decref(old);
 }
@@ -275,7 +318,7 @@ static void s_go_live(s_watcher_t *w)
     }
     uint64_t from = w->sent_rev;
     for (size_t i = 0; g->init && i < g->n; i++) {
-        const s_event_t *e = &g->ring[(g->head + i) % S_RING_MAX];
+        s_event_t *e = &g->ring[(g->head + i) % S_RING_MAX];
         if (e->rev > from) s_deliver(w, e);
     }
     if (g->init && w->sent_rev < g->last_rev) w->sent_rev = g->last_rev;
@@ -397,7 +440,7 @@ static void s_on_event(bus_service_t *svc, bus_event_t *bev, void *arg)
         return; /* older than what the ring holds: heard twice */
     }
     s_ring_add(g, ev);
-    const s_event_t *e = &g->ring[(g->head + g->n - 1) % S_RING_MAX];
+    s_event_t *e = &g->ring[(g->head + g->n - 1) % S_RING_MAX];
     for (s_watcher_t *w = s_watchers; w; w = w->next) {
         if (w->group != g || w->state != S_W_LIVE) continue;
         if (w->sent_rev >= ev->group_prev)

@@ -21,4 +21,15 @@ int kube_obj_encode(const json_t *obj, bus_buf_t *out);
  * when the bytes are not one well-formed value of the kinds above (map keys must be strings). */
 json_t *kube_obj_decode(const uint8_t *data, size_t len, char *err, size_t errlen);
 
+/* Writes the object in data (msgpack) to out as compact JSON text without building it in memory
+ * (a list of thousands goes straight from the store's bytes to the response). When rv is not
+ * NULL, metadata.resourceVersion is written as rv (a stored one is dropped). 0, BUS_EMALFORMED
+ * (err says why) or BUS_ETOOBIG (out's maximum). Real numbers print as JSON's %.17g. */
+int kube_obj_write_json(const uint8_t *data, size_t len, const char *rv, bus_buf_t *out, char *err,
+                        size_t errlen);
+
+/* The value at path (map keys, depth of them) inside the object in data, decoded to JSON; NULL
+ * when absent or malformed. Reads only what lies on the way. */
+json_t *kube_obj_get(const uint8_t *data, size_t len, const char *const *path, size_t depth);
+
 void kube_obj_test(bool verbose);
