@@ -93,7 +93,9 @@ static void s_store_failed(gw_req_t *req, bus_in_t *in)
                 "Timeout: request did not complete within requested timeout - %s", text);
     else if (st == BUS_EBUSY)
         gw_fail(req, 429, "TooManyRequests", NULL, "storage is busy: %s", text);
-    else if (st == BUS_EINVALID || st == BUS_ETOOBIG)
+    else if (st == BUS_ETOOBIG)
+        gw_fail(req, 413, "RequestEntityTooLarge", NULL, "Request entity too large: %s", text);
+    else if (st == BUS_EINVALID)
         gw_fail(req, 422, "Invalid", NULL, "storage refused the object: %s", text);
     else
         gw_fail(req, 503, "ServiceUnavailable", NULL, "storage is unavailable: %s", text);
