@@ -381,6 +381,7 @@ static json_t *s_watch(void)
     snprintf(path, sizeof path,
              "/api/v1/namespaces/%s/configmaps?watch=true&resourceVersion=%s&timeoutSeconds=%d",
              o.ns, rvbuf, o.watch_seconds + 60);
+    curl_multi_setopt(s_multi, CURLMOPT_MAX_HOST_CONNECTIONS, (long)o.watchers + 64);
     s_req_t **ws = calloc((size_t)o.watchers, sizeof *ws);
     for (int i = 0; i < o.watchers; i++) {
         ws[i] = s_start("GET", path, NULL, NULL, NULL);
@@ -468,7 +469,10 @@ int main(int argc, char **argv)
     }
     curl_global_init(CURL_GLOBAL_DEFAULT);
     s_multi = curl_multi_init();
-    curl_multi_setopt(s_multi, CURLMOPT_MAX_HOST_CONNECTIONS, 0L);
+    /* A bounded pool, as Kubernetes clients keep: past it, requests wait in the generator (the
+     * wait counts in their latency). Unbounded, a slow moment opened hundreds of connections,
+     * each a TLS handshake, and the run fed on itself. The watch phase raises it. */
+    curl_multi_setopt(s_multi, CURLMOPT_MAX_HOST_CONNECTIONS, 64L);
     curl_multi_setopt(s_multi, CURLMOPT_MAXCONNECTS, (long)(o.watchers + 2048));
     json_t *out = json_object();
     if (strstr(phases, "setup")) s_setup();
