@@ -1,6 +1,7 @@
 /* kubus: the cluster's command line. `kubus help` lists the commands. */
 #include "bus_log.h"
 #include "cli.h"
+#include "cli_kube.h"
 
 #include <czmq.h>
 #include <stdarg.h>
@@ -24,6 +25,17 @@ static const struct {
     {"watch", cli_watch, "print the events under topic prefixes"},
     {"publish", cli_publish, "publish an event"},
     {"store", cli_store, "read and write the store, its members, snapshots and maintenance"},
+    {"get", cli_kube, "list or show objects of the Kubernetes API (as kubectl get)"},
+    {"describe", cli_kube, "show an object in detail, with its events"},
+    {"apply", cli_kube, "create or update objects from manifests (-f)"},
+    {"create", cli_kube, "create objects from manifests (-f)"},
+    {"delete", cli_kube, "delete objects, and wait until they are gone"},
+    {"scale", cli_kube, "set the replicas of a deployment, replica set or stateful set"},
+    {"label", cli_kube, "set or remove labels"},
+    {"annotate", cli_kube, "set or remove annotations"},
+    {"logs", cli_kube, "print a container's log"},
+    {"rollout", cli_kube, "wait for a deployment's rollout (rollout status)"},
+    {"api-resources", cli_kube, "the resource types the API serves"},
 };
 
 const char *cli_default_dir(void)
@@ -60,7 +72,7 @@ static void s_usage(FILE *out)
 {
     fprintf(out, "usage: kubus COMMAND [ARGS]   (kubus COMMAND --help for its options)\n\n");
     for (size_t i = 0; i < sizeof s_commands / sizeof s_commands[0]; i++)
-        fprintf(out, "  %-8s %s\n", s_commands[i].name, s_commands[i].help);
+        fprintf(out, "  %-13s %s\n", s_commands[i].name, s_commands[i].help);
 }
 
 int main(int argc, char **argv)

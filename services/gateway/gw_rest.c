@@ -4,7 +4,7 @@
  * read (create: absent; update, patch, delete: unchanged since read), so concurrent writers get
  * 409 Conflict, as from kube-apiserver, and a patch is retried on its own. An object's
  * resourceVersion is its key's mod revision, never stored in the value. */
-#include "gw.h"
+#include "gw_rest_impl.h"
 
 #include "bus_arena.h"
 #include "bus_err.h"
@@ -25,29 +25,9 @@
 #define S_PATCH_ATTEMPTS 5
 #define S_LIMIT_DEFAULT  500
 
-typedef struct {
-    gw_target_t t;
-    char key[600];
-    json_t *obj; /* the object to write */
-    json_t *cur; /* the stored object */
-    uint64_t cur_mod;
-    int attempts;
-    bool dry_run, create_on_put;
-    int verb;
-    bus_arena_t *arena;
-    /* list */
-    kube_labels_t *labels;
-    kube_fields_t *fields;
-    uint32_t limit;
-    json_t *items;
-    char rv[32];
-} s_op_t;
-
-enum { S_GET, S_LIST, S_CREATE, S_UPDATE, S_PATCH, S_DELETE };
-
-static void s_op_free(void *arg)
+void gw_op_free(void *arg)
 {
-    s_op_t *op = arg;
+    gw_op_t *op = arg;
     json_decref(op->obj);
     json_decref(op->cur);
     json_decref(op->items);
@@ -57,25 +37,25 @@ static void s_op_free(void *arg)
     free(op);
 }
 
-static json_t *s_details(const gw_target_t *t, const char *name)
+json_t *gw_op_details(const gw_target_t *t, const char *name)
 {
     json_t *d = json_pack("{s:s, s:s}", "name", name, "kind", t->kind->plural);
     if (*t->kind->group) json_object_set_new(d, "group", json_string(t->kind->group));
     return d;
 }
 
-static void s_not_found(gw_req_t *req, const gw_target_t *t, const char *name)
+void gw_op_not_found(gw_req_t *req, const gw_target_t *t, const char *name)
 {
     char res[128];
     gw_resource_name(t->kind, res, sizeof res);
-    gw_fail(req, 404, "NotFound", s_details(t, name), "%s \"%s\" not found", res, name);
+    gw_fail(req, 404, "NotFound", gw_op_details(t, name), "%s \"%s\" not found", res, name);
 }
 
-static void s_conflict(gw_req_t *req, const gw_target_t *t, const char *name)
+void gw_op_conflict(gw_req_t *req, const gw_target_t *t, const char *name)
 {
     char res[128];
     gw_resource_name(t->kind, res, sizeof res);
-    gw_fail(req, 409, "Conflict", s_details(t, name),
+    gw_fail(req, 409, "Conflict", gw_op_details(t, name),
             "Operation cannot be fulfilled on %s \"%s\": the object has been modified; please "
             "apply your changes to the latest version and try again",
             res, name);
@@ -101,9 +81,9 @@ static void s_store_failed(gw_req_t *req, bus_in_t *in)
         gw_fail(req, 503, "ServiceUnavailable", NULL, "storage is unavailable: %s", text);
 }
 
-static int s_decode(gw_req_t *req, bus_in_t *in, const codec_msg_t *desc, void **out)
+int gw_op_decode(gw_req_t *req, bus_in_t *in, const codec_msg_t *desc, void **out)
 {
-    s_op_t *op = req->ctx;
+    gw_op_t *op = req->ctx;
     if (in->env->status) {
         s_store_failed(req, in);
         return -1;
@@ -119,9 +99,9 @@ static int s_decode(gw_req_t *req, bus_in_t *in, const codec_msg_t *desc, void *
 }
 
 /* Answers with obj (a Table when asked for one). Steals obj. */
-static void s_send_object(gw_req_t *req, unsigned status, json_t *obj)
+void gw_op_send_object(gw_req_t *req, unsigned status, json_t *obj)
 {
-    s_op_t *op = req->ctx;
+    gw_op_t *op = req->ctx;
     if (gw_table_wanted(req)) {
         json_t *items = json_pack("[o]", obj);
         const char *rv =
@@ -135,9 +115,9 @@ static void s_send_object(gw_req_t *req, unsigned status, json_t *obj)
     gw_respond_json(req, status, obj);
 }
 
-static s_op_t *s_op_new(gw_req_t *req, const gw_target_t *t, int verb)
+gw_op_t *gw_op_new(gw_req_t *req, const gw_target_t *t, int verb)
 {
-    s_op_t *op = calloc(1, sizeof *op);
+    gw_op_t *op = calloc(1, sizeof *op);
     if (!op) abort();
     op->t = *t;
     op->verb = verb;
@@ -145,7 +125,7 @@ static s_op_t *s_op_new(gw_req_t *req, const gw_target_t *t, int verb)
     const char *dry = gw_query(req, "dryRun");
     op->dry_run = dry && *dry;
     req->ctx = op;
-    req->ctx_free = s_op_free;
+    req->ctx_free = gw_op_free;
     return op;
 }
 
@@ -153,11 +133,11 @@ static s_op_t *s_op_new(gw_req_t *req, const gw_target_t *t, int verb)
 
 static void s_get_reply(gw_req_t *req, bus_in_t *in)
 {
-    s_op_t *op = req->ctx;
+    gw_op_t *op = req->ctx;
     store_range_reply_t *r;
-    if (s_decode(req, in, &store_range_reply_desc, (void **)&r)) return;
+    if (gw_op_decode(req, in, &store_range_reply_desc, (void **)&r)) return;
     if (!r->kvs.n) {
-        s_not_found(req, &op->t, op->t.name);
+        gw_op_not_found(req, &op->t, op->t.name);
         return;
     }
     json_t *obj = gw_object_load(op->t.kind, &((store_kv_t *)r->kvs.v)[0]);
@@ -165,219 +145,19 @@ static void s_get_reply(gw_req_t *req, bus_in_t *in)
         gw_fail(req, 500, "InternalError", NULL, "the stored object is corrupt");
         return;
     }
-    s_send_object(req, 200, obj);
+    gw_op_send_object(req, 200, obj);
 }
 
-static void s_get(gw_req_t *req, s_op_t *op)
+static void s_get(gw_req_t *req, gw_op_t *op)
 {
     store_range_request_t q = {.key = op->key};
     gw_store_call(req, &store_range_request_desc, &q, s_get_reply);
 }
 
-/* --- list ---------------------------------------------------------------------------------- */
-
-typedef struct {
-    const json_t *obj;
-    char buf[64];
-} s_field_ctx_t;
-
-/* A field selector's value: a dotted path into the object (metadata.name, status.phase,
- * involvedObject.uid…); booleans and numbers as text, as kube-apiserver's field sets. */
-static const char *s_field_get(void *arg, const char *key)
-{
-    s_field_ctx_t *c = arg;
-    const json_t *v = c->obj;
-    char path[256];
-    snprintf(path, sizeof path, "%s", key);
-    for (char *save, *p = strtok_r(path, ".", &save); p && v; p = strtok_r(NULL, ".", &save))
-        v = json_object_get(v, p);
-    if (!v) return NULL;
-    if (json_is_string(v)) return json_string_value(v);
-    if (json_is_boolean(v)) return json_is_true(v) ? "true" : "false";
-    if (json_is_integer(v)) {
-        snprintf(c->buf, sizeof c->buf, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
-        return c->buf;
-    }
-    return NULL;
-}
-
-static bool s_selected(s_op_t *op, const json_t *obj)
-{
-    const json_t *meta = json_object_get(obj, "metadata");
-    if (op->labels && !kube_labels_match(op->labels, json_object_get(meta, "labels"))) return false;
-    if (op->fields) {
-        s_field_ctx_t c = {.obj = obj};
-        if (!kube_fields_match(op->fields, s_field_get, &c)) return false;
-    }
-    return true;
-}
-
-/* The continue token of a page that ended at key, read at rev. */
-static void s_continue_token(uint64_t rev, const char *key, char *out, size_t outlen)
-{
-    /* The token names the revision and the last key: the next page reads at the same revision,
-     * so a list in pages is one consistent snapshot. */
-    json_t *tok = json_pack("{s:I, s:s}", "rv", (json_int_t)rev, "after", key);
-    char *text = json_dumps(tok, JSON_COMPACT);
-    json_decref(tok);
-    sodium_bin2base64(out, outlen, (unsigned char *)text, strlen(text),
-                      sodium_base64_VARIANT_URLSAFE_NO_PADDING);
-    free(text);
-}
-
-/* A JSON list with no field selector goes from the store's bytes to the response text without
- * building objects (thousands of pods: the cost is the copy); labels are read alone for a label
- * selector. */
-static void s_list_fast(gw_req_t *req, s_op_t *op, const store_range_reply_t *r, const char *rv,
-                        const char *cont)
-{
-    bus_buf_t out;
-    bus_buf_init(&out, (size_t)1 << 30);
-    char av[128], head[512], err[128];
-    gw_api_version(op->t.kind, av, sizeof av);
-    snprintf(head, sizeof head,
-             "{\"kind\":\"%sList\",\"apiVersion\":\"%s\",\"metadata\":{\"resourceVersion\":\"%s\"%"
-             "s%s%s},"
-             "\"items\":[",
-             op->t.kind->kind, av, rv, *cont ? ",\"continue\":\"" : "", cont, *cont ? "\"" : "");
-    bus_buf_append(&out, head, strlen(head));
-    const store_kv_t *kvs = r->kvs.v;
-    static const char *const labels_path[] = {"metadata", "labels"};
-    bool first = true;
-    for (size_t i = 0; i < r->kvs.n; i++) {
-        if (op->labels) {
-            json_t *labels = kube_obj_get(kvs[i].value.data, kvs[i].value.len, labels_path, 2);
-            bool match = kube_labels_match(op->labels, labels);
-            json_decref(labels);
-            if (!match) continue;
-        }
-        char item_rv[32];
-        snprintf(item_rv, sizeof item_rv, "%" PRIu64, kvs[i].mod_revision);
-        size_t mark = out.len;
-        if (!first) bus_buf_append(&out, ",", 1);
-        if (kube_obj_write_json(kvs[i].value.data, kvs[i].value.len, item_rv, &out, err,
-                                sizeof err)) {
-            if (out.err) break;
-            out.len = mark; /* a corrupt object is left out, as the slow path does */
-            continue;
-        }
-        first = false;
-    }
-    bus_buf_append(&out, "]}", 2);
-    if (out.err) {
-        bus_buf_free(&out);
-        gw_fail(req, 413, "RequestEntityTooLarge", NULL,
-                "the list is too large to answer at once: use limit and continue");
-        return;
-    }
-    gw_respond(req, 200, "application/json", (char *)out.data, out.len);
-}
-
-static void s_list_reply(gw_req_t *req, bus_in_t *in)
-{
-    s_op_t *op = req->ctx;
-    store_range_reply_t *r;
-    if (s_decode(req, in, &store_range_reply_desc, (void **)&r)) return;
-    store_kv_t *kvs = r->kvs.v;
-    uint64_t rev = r->header ? r->header->revision : 0;
-    if (op->rv[0]) rev = strtoull(op->rv, NULL, 10);
-    char rv[32], cont[1024] = "";
-    snprintf(rv, sizeof rv, "%" PRIu64, rev);
-    if (r->more && r->kvs.n) s_continue_token(rev, kvs[r->kvs.n - 1].key, cont, sizeof cont);
-    bool table = gw_table_wanted(req);
-    if (!table && !op->fields) {
-        s_list_fast(req, op, r, rv, cont);
-        return;
-    }
-    json_t *items = json_array();
-    for (size_t i = 0; i < r->kvs.n; i++) {
-        json_t *obj = gw_object_load(op->t.kind, &kvs[i]);
-        if (!obj) continue;
-        if (s_selected(op, obj))
-            json_array_append_new(items, obj);
-        else
-            json_decref(obj);
-    }
-    if (table) {
-        json_t *t = gw_table_new(op->t.kind, items, rv, cont, gw_query(req, "includeObject"), true,
-                                 kube_time_now());
-        json_decref(items);
-        gw_respond_json(req, 200, t);
-        return;
-    }
-    char av[128], list_kind[128];
-    gw_api_version(op->t.kind, av, sizeof av);
-    snprintf(list_kind, sizeof list_kind, "%sList", op->t.kind->kind);
-    json_t *list = json_pack("{s:s, s:s, s:{s:s}, s:o}", "kind", list_kind, "apiVersion", av,
-                             "metadata", "resourceVersion", rv, "items", items);
-    if (*cont)
-        json_object_set_new(json_object_get(list, "metadata"), "continue", json_string(cont));
-    gw_respond_json(req, 200, list);
-}
-
-static int s_parse_continue(gw_req_t *req, s_op_t *op, const char *token, char *after,
-                            size_t afterlen)
-{
-    unsigned char raw[1024];
-    size_t n;
-    json_t *tok = NULL;
-    if (sodium_base642bin(raw, sizeof raw - 1, token, strlen(token), NULL, &n, NULL,
-                          sodium_base64_VARIANT_URLSAFE_NO_PADDING) == 0) {
-        raw[n] = 0;
-        tok = json_loads((char *)raw, 0, NULL);
-    }
-    json_int_t rv = json_integer_value(json_object_get(tok, "rv"));
-    const char *a = json_string_value(json_object_get(tok, "after"));
-    if (!tok || rv <= 0 || !a || strncmp(a, op->key, strlen(op->key))) {
-        json_decref(tok);
-        gw_fail(req, 400, "BadRequest", NULL, "continue key is not valid");
-        return -1;
-    }
-    snprintf(op->rv, sizeof op->rv, "%" JSON_INTEGER_FORMAT, rv);
-    snprintf(after, afterlen, "%s", a);
-    json_decref(tok);
-    return 0;
-}
-
-static void s_list(gw_req_t *req, s_op_t *op)
-{
-    char err[1024];
-    const char *ls = gw_query(req, "labelSelector"), *fs = gw_query(req, "fieldSelector");
-    if (ls && *ls && !(op->labels = kube_labels_parse(ls, err, sizeof err))) {
-        gw_fail(req, 400, "BadRequest", NULL, "%s", err);
-        return;
-    }
-    if (fs && *fs && !(op->fields = kube_fields_parse(fs, err, sizeof err))) {
-        gw_fail(req, 400, "BadRequest", NULL, "%s", err);
-        return;
-    }
-    for (size_t i = 0; op->fields && i < kube_fields_count(op->fields); i++) {
-        const char *k = kube_fields_key(op->fields, i);
-        bool ok = false;
-        for (const char *const *f = op->t.kind->field_selectors; f && *f; f++)
-            if (strcmp(*f, k) == 0) ok = true;
-        if (!ok && strcmp(k, "metadata.name") && strcmp(k, "metadata.namespace")) {
-            gw_fail(req, 400, "BadRequest", NULL, "field label not supported: %s", k);
-            return;
-        }
-    }
-    const char *limit = gw_query(req, "limit"), *cont = gw_query(req, "continue");
-    op->limit = limit && *limit ? (uint32_t)strtoul(limit, NULL, 10) : 0;
-    if (op->limit > GW_LIST_MAX) op->limit = GW_LIST_MAX;
-    char after[600] = "";
-    if (cont && *cont && s_parse_continue(req, op, cont, after, sizeof after)) return;
-    store_range_request_t q = {.key = op->key,
-                               .prefix = true,
-                               .limit = op->limit ? op->limit : GW_LIST_MAX,
-                               .after = *after ? after : NULL,
-                               .revision = op->rv[0] ? strtoull(op->rv, NULL, 10) : 0};
-    gw_store_call(req, &store_range_request_desc, &q, s_list_reply);
-}
-
 /* --- writes -------------------------------------------------------------------------------- */
 
-static void s_write_obj(gw_req_t *req, s_op_t *op, const char *key, uint64_t compare_mod,
-                        bool create, gw_store_fn *fn)
+void gw_op_write_obj(gw_req_t *req, gw_op_t *op, const char *key, uint64_t compare_mod, bool create,
+                     gw_store_fn *fn)
 {
     bus_buf_t buf;
     bus_buf_init(&buf, 1u << 24);
@@ -401,7 +181,7 @@ static void s_write_obj(gw_req_t *req, s_op_t *op, const char *key, uint64_t com
     bus_buf_free(&buf);
 }
 
-static void s_set_rv(json_t *obj, uint64_t rev)
+void gw_op_set_rv(json_t *obj, uint64_t rev)
 {
     char rv[32];
     snprintf(rv, sizeof rv, "%" PRIu64, rev);
@@ -410,29 +190,29 @@ static void s_set_rv(json_t *obj, uint64_t rev)
 
 static void s_written(gw_req_t *req, bus_in_t *in)
 {
-    s_op_t *op = req->ctx;
+    gw_op_t *op = req->ctx;
     store_txn_reply_t *r;
-    if (s_decode(req, in, &store_txn_reply_desc, (void **)&r)) return;
+    if (gw_op_decode(req, in, &store_txn_reply_desc, (void **)&r)) return;
     const char *name =
         json_string_value(json_object_get(json_object_get(op->obj, "metadata"), "name"));
     if (!r->succeeded) {
         if (op->verb == S_CREATE) {
             char res[128];
             gw_resource_name(op->t.kind, res, sizeof res);
-            gw_fail(req, 409, "AlreadyExists", s_details(&op->t, name), "%s \"%s\" already exists",
-                    res, name);
+            gw_fail(req, 409, "AlreadyExists", gw_op_details(&op->t, name),
+                    "%s \"%s\" already exists", res, name);
             return;
         }
-        s_conflict(req, &op->t, name);
+        gw_op_conflict(req, &op->t, name);
         return;
     }
-    s_set_rv(op->obj, r->revision);
+    gw_op_set_rv(op->obj, r->revision);
     json_t *obj = op->obj;
     op->obj = NULL;
-    s_send_object(req, op->verb == S_CREATE ? 201 : 200, obj);
+    gw_op_send_object(req, op->verb == S_CREATE ? 201 : 200, obj);
 }
 
-static bool s_has_status(const kube_kind_t *kind)
+bool gw_op_has_status(const kube_kind_t *kind)
 {
     for (size_t i = 0; i < kind->subresources_n; i++)
         if (!strcmp(kind->subresources[i].name, "status")) return true;
@@ -447,7 +227,7 @@ static bool s_has_generation(const kube_kind_t *kind)
 }
 
 /* Sets what the server owns on a new object: uid, creationTimestamp, generation. */
-static void s_stamp_new(const kube_kind_t *kind, json_t *obj)
+void gw_op_stamp_new(const kube_kind_t *kind, json_t *obj)
 {
     json_t *meta = json_object_get(obj, "metadata");
     char uid[37], ts[32];
@@ -463,27 +243,27 @@ static void s_stamp_new(const kube_kind_t *kind, json_t *obj)
     json_object_del(meta, "deletionGracePeriodSeconds");
 }
 
-static void s_create_go(gw_req_t *req, s_op_t *op)
+static void s_create_go(gw_req_t *req, gw_op_t *op)
 {
-    s_stamp_new(op->t.kind, op->obj);
+    gw_op_stamp_new(op->t.kind, op->obj);
     const char *name =
         json_string_value(json_object_get(json_object_get(op->obj, "metadata"), "name"));
     gw_object_key(op->t.kind, op->t.ns, name, op->key, sizeof op->key);
     if (op->dry_run) {
         json_t *obj = op->obj;
         op->obj = NULL;
-        s_send_object(req, 201, obj);
+        gw_op_send_object(req, 201, obj);
         return;
     }
-    s_write_obj(req, op, op->key, 0, true, s_written);
+    gw_op_write_obj(req, op, op->key, 0, true, s_written);
 }
 
 /* NamespaceLifecycle: objects go only into namespaces that exist and are not ending. */
 static void s_ns_reply(gw_req_t *req, bus_in_t *in)
 {
-    s_op_t *op = req->ctx;
+    gw_op_t *op = req->ctx;
     store_range_reply_t *r;
-    if (s_decode(req, in, &store_range_reply_desc, (void **)&r)) return;
+    if (gw_op_decode(req, in, &store_range_reply_desc, (void **)&r)) return;
     if (!r->kvs.n) {
         gw_fail(req, 404, "NotFound",
                 json_pack("{s:s, s:s}", "name", op->t.ns, "kind", "namespaces"),
@@ -499,7 +279,7 @@ static void s_ns_reply(gw_req_t *req, bus_in_t *in)
             json_string_value(json_object_get(json_object_get(op->obj, "metadata"), "name"));
         char res[128];
         gw_resource_name(op->t.kind, res, sizeof res);
-        gw_fail(req, 403, "Forbidden", s_details(&op->t, name ? name : ""),
+        gw_fail(req, 403, "Forbidden", gw_op_details(&op->t, name ? name : ""),
                 "%s \"%s\" is forbidden: unable to create new content in namespace %s "
                 "because it is being terminated",
                 res, name ? name : "", op->t.ns);
@@ -508,11 +288,11 @@ static void s_ns_reply(gw_req_t *req, bus_in_t *in)
     s_create_go(req, op);
 }
 
-static void s_create(gw_req_t *req, s_op_t *op)
+static void s_create(gw_req_t *req, gw_op_t *op)
 {
     if (!(op->obj = gw_object_decode(req))) return;
     /* A new object's status is the system's to write (nodes report their own). */
-    if (s_has_status(op->t.kind) && strcmp(op->t.kind->plural, "nodes"))
+    if (gw_op_has_status(op->t.kind) && strcmp(op->t.kind->plural, "nodes"))
         json_object_del(op->obj, "status");
     if (gw_object_admit(req, op->t.kind, op->obj, op->t.ns, true)) return;
     if (!op->t.kind->namespaced) {
@@ -528,24 +308,24 @@ static void s_create(gw_req_t *req, s_op_t *op)
 
 /* --- update, patch, delete: read, change, write if unchanged ------------------------------- */
 
-static void s_read_then(gw_req_t *req, s_op_t *op, gw_store_fn *fn)
+void gw_op_read_then(gw_req_t *req, gw_op_t *op, gw_store_fn *fn)
 {
     store_range_request_t q = {.key = op->key};
     gw_store_call(req, &store_range_request_desc, &q, fn);
 }
 
 /* Takes the current object from a read; -1 after answering when absent. */
-static int s_take_current(gw_req_t *req, bus_in_t *in, bool absent_ok)
+int gw_op_take_current(gw_req_t *req, bus_in_t *in, bool absent_ok)
 {
-    s_op_t *op = req->ctx;
+    gw_op_t *op = req->ctx;
     store_range_reply_t *r;
-    if (s_decode(req, in, &store_range_reply_desc, (void **)&r)) return -1;
+    if (gw_op_decode(req, in, &store_range_reply_desc, (void **)&r)) return -1;
     json_decref(op->cur);
     op->cur = NULL;
     op->cur_mod = 0;
     if (!r->kvs.n) {
         if (absent_ok) return 0;
-        s_not_found(req, &op->t, op->t.name);
+        gw_op_not_found(req, &op->t, op->t.name);
         return -1;
     }
     store_kv_t *kv = &((store_kv_t *)r->kvs.v)[0];
@@ -560,11 +340,11 @@ static int s_take_current(gw_req_t *req, bus_in_t *in, bool absent_ok)
 
 /* What an update keeps from the stored object (its status too, when status has a subresource
  * of its own: only that changes it), and the generation it moves. */
-static void s_carry_over(s_op_t *op)
+void gw_op_carry_over(gw_op_t *op)
 {
     json_t *meta = json_object_get(op->obj, "metadata");
     json_t *old = json_object_get(op->cur, "metadata");
-    if (s_has_status(op->t.kind) && strcmp(op->t.sub, "status")) {
+    if (gw_op_has_status(op->t.kind) && strcmp(op->t.sub, "status")) {
         json_t *st = json_object_get(op->cur, "status");
         if (st)
             json_object_set(op->obj, "status", st);
@@ -600,8 +380,8 @@ static void s_carry_over(s_op_t *op)
 
 static void s_update_read(gw_req_t *req, bus_in_t *in)
 {
-    s_op_t *op = req->ctx;
-    if (s_take_current(req, in, true)) return;
+    gw_op_t *op = req->ctx;
+    if (gw_op_take_current(req, in, true)) return;
     if (!op->cur) {
         /* PUT on an absent object creates it, as kube-apiserver allows for most kinds. */
         op->verb = S_CREATE;
@@ -613,21 +393,21 @@ static void s_update_read(gw_req_t *req, bus_in_t *in)
     char cur[32];
     snprintf(cur, sizeof cur, "%" PRIu64, op->cur_mod);
     if (rv && *rv && strcmp(rv, cur)) {
-        s_conflict(req, &op->t, op->t.name);
+        gw_op_conflict(req, &op->t, op->t.name);
         return;
     }
-    s_carry_over(op);
+    gw_op_carry_over(op);
     if (op->dry_run) {
-        s_set_rv(op->obj, op->cur_mod);
+        gw_op_set_rv(op->obj, op->cur_mod);
         json_t *obj = op->obj;
         op->obj = NULL;
-        s_send_object(req, 200, obj);
+        gw_op_send_object(req, 200, obj);
         return;
     }
-    s_write_obj(req, op, op->key, op->cur_mod, false, s_written);
+    gw_op_write_obj(req, op, op->key, op->cur_mod, false, s_written);
 }
 
-static void s_update(gw_req_t *req, s_op_t *op)
+static void s_update(gw_req_t *req, gw_op_t *op)
 {
     if (!(op->obj = gw_object_decode(req))) return;
     const char *name =
@@ -639,40 +419,38 @@ static void s_update(gw_req_t *req, s_op_t *op)
         return;
     }
     if (gw_object_admit(req, op->t.kind, op->obj, op->t.ns, false)) return;
-    s_read_then(req, op, s_update_read);
+    gw_op_read_then(req, op, s_update_read);
 }
 
 static void s_patch_read(gw_req_t *req, bus_in_t *in);
 
-static int s_patch_apply(gw_req_t *req, s_op_t *op, json_t **out);
-
 static void s_patch_written(gw_req_t *req, bus_in_t *in)
 {
-    s_op_t *op = req->ctx;
+    gw_op_t *op = req->ctx;
     store_txn_reply_t *r;
-    if (s_decode(req, in, &store_txn_reply_desc, (void **)&r)) return;
+    if (gw_op_decode(req, in, &store_txn_reply_desc, (void **)&r)) return;
     if (!r->succeeded) {
         /* Someone wrote in between: a patch applies to whatever is there, so try again. */
         if (++op->attempts < S_PATCH_ATTEMPTS) {
-            s_read_then(req, op, s_patch_read);
+            gw_op_read_then(req, op, s_patch_read);
             return;
         }
-        s_conflict(req, &op->t, op->t.name);
+        gw_op_conflict(req, &op->t, op->t.name);
         return;
     }
-    s_set_rv(op->obj, r->revision);
+    gw_op_set_rv(op->obj, r->revision);
     json_t *obj = op->obj;
     op->obj = NULL;
-    s_send_object(req, 200, obj);
+    gw_op_send_object(req, 200, obj);
 }
 
 static void s_patch_read(gw_req_t *req, bus_in_t *in)
 {
-    s_op_t *op = req->ctx;
-    if (s_take_current(req, in, false)) return;
+    gw_op_t *op = req->ctx;
+    if (gw_op_take_current(req, in, false)) return;
     json_decref(op->obj);
     op->obj = NULL;
-    if (s_patch_apply(req, op, &op->obj)) return;
+    if (gw_op_patch_apply(req, op, &op->obj)) return;
     if (gw_object_admit(req, op->t.kind, op->obj, op->t.ns, false)) return;
     const char *rv =
         json_string_value(json_object_get(json_object_get(op->obj, "metadata"), "resourceVersion"));
@@ -681,18 +459,18 @@ static void s_patch_read(gw_req_t *req, bus_in_t *in)
     /* A patch that names a resourceVersion is a precondition (kubectl diff sends one): the
      * patched object then carries it, and it must still be the stored one. */
     if (rv && *rv && strcmp(rv, cur)) {
-        s_conflict(req, &op->t, op->t.name);
+        gw_op_conflict(req, &op->t, op->t.name);
         return;
     }
-    s_carry_over(op);
+    gw_op_carry_over(op);
     if (op->dry_run) {
-        s_set_rv(op->obj, op->cur_mod);
+        gw_op_set_rv(op->obj, op->cur_mod);
         json_t *obj = op->obj;
         op->obj = NULL;
-        s_send_object(req, 200, obj);
+        gw_op_send_object(req, 200, obj);
         return;
     }
-    s_write_obj(req, op, op->key, op->cur_mod, false, s_patch_written);
+    gw_op_write_obj(req, op, op->key, op->cur_mod, false, s_patch_written);
 }
 
 /* Strategic merge reads the patch metadata of the kind's fields. */
@@ -722,7 +500,7 @@ static bool s_patch_schema(void *arg, const char *const *path, size_t depth,
     return true;
 }
 
-static int s_patch_apply(gw_req_t *req, s_op_t *op, json_t **out)
+int gw_op_patch_apply(gw_req_t *req, gw_op_t *op, json_t **out)
 {
     const char *ct = gw_header(req, "Content-Type");
     char err[1024] = "";
@@ -762,9 +540,9 @@ static int s_patch_apply(gw_req_t *req, s_op_t *op, json_t **out)
     return 0;
 }
 
-static void s_patch(gw_req_t *req, s_op_t *op)
+static void s_patch(gw_req_t *req, gw_op_t *op)
 {
-    s_read_then(req, op, s_patch_read);
+    gw_op_read_then(req, op, s_patch_read);
 }
 
 /* Deleting: an object with finalizers, or a pod already given to a node, is only marked (its
@@ -772,16 +550,16 @@ static void s_patch(gw_req_t *req, s_op_t *op)
  * other goes at once. */
 static void s_deleted(gw_req_t *req, bus_in_t *in)
 {
-    s_op_t *op = req->ctx;
+    gw_op_t *op = req->ctx;
     store_txn_reply_t *r;
-    if (s_decode(req, in, &store_txn_reply_desc, (void **)&r)) return;
+    if (gw_op_decode(req, in, &store_txn_reply_desc, (void **)&r)) return;
     if (!r->succeeded) {
-        s_conflict(req, &op->t, op->t.name);
+        gw_op_conflict(req, &op->t, op->t.name);
         return;
     }
     const char *uid =
         json_string_value(json_object_get(json_object_get(op->cur, "metadata"), "uid"));
-    json_t *details = s_details(&op->t, op->t.name);
+    json_t *details = gw_op_details(&op->t, op->t.name);
     if (uid) json_object_set_new(details, "uid", json_string(uid));
     gw_respond_json(req, 200,
                     json_pack("{s:s, s:s, s:{}, s:s, s:o}", "kind", "Status", "apiVersion", "v1",
@@ -790,8 +568,8 @@ static void s_deleted(gw_req_t *req, bus_in_t *in)
 
 static void s_delete_read(gw_req_t *req, bus_in_t *in)
 {
-    s_op_t *op = req->ctx;
-    if (s_take_current(req, in, false)) return;
+    gw_op_t *op = req->ctx;
+    if (gw_op_take_current(req, in, false)) return;
     json_t *opts =
         req->body.len ? json_loadb((const char *)req->body.data, req->body.len, 0, NULL) : NULL;
     json_t *pre = json_object_get(opts, "preconditions");
@@ -806,7 +584,7 @@ static void s_delete_read(gw_req_t *req, bus_in_t *in)
     if (failed) {
         char res[128];
         gw_resource_name(op->t.kind, res, sizeof res);
-        gw_fail(req, 409, "Conflict", s_details(&op->t, op->t.name),
+        gw_fail(req, 409, "Conflict", gw_op_details(&op->t, op->t.name),
                 "Operation cannot be fulfilled on %s \"%s\": Precondition failed: UID in "
                 "precondition: %s, UID in object meta: %s",
                 res, op->t.name, want_uid ? want_uid : "", uid ? uid : "");
@@ -830,16 +608,16 @@ static void s_delete_read(gw_req_t *req, bus_in_t *in)
         if (op->dry_run) {
             json_t *obj = op->obj;
             op->obj = NULL;
-            s_send_object(req, 200, obj);
+            gw_op_send_object(req, 200, obj);
             return;
         }
-        s_write_obj(req, op, op->key, op->cur_mod, false, s_written);
+        gw_op_write_obj(req, op, op->key, op->cur_mod, false, s_written);
         return;
     }
     if (op->dry_run) {
         json_t *obj = op->cur;
         op->cur = NULL;
-        s_send_object(req, 200, obj);
+        gw_op_send_object(req, 200, obj);
         return;
     }
     store_compare_t cmp = {.key = op->key,
@@ -851,189 +629,11 @@ static void s_delete_read(gw_req_t *req, bus_in_t *in)
     gw_store_call(req, &store_txn_request_desc, &txn, s_deleted);
 }
 
-static void s_method_not_allowed(gw_req_t *req)
+void gw_op_method_not_allowed(gw_req_t *req)
 {
     gw_fail(req, 405, "MethodNotAllowed", NULL,
             "the server does not allow this method on the "
             "requested resource");
-}
-
-/* --- subresources: status, scale, binding ------------------------------------------------- */
-
-/* The Scale (autoscaling/v1) of a deployment, replica set or stateful set. */
-static json_t *s_scale_of(const json_t *obj)
-{
-    const json_t *meta = json_object_get(obj, "metadata");
-    json_t *m = json_object();
-    static const char *const keep[] = {
-        "name", "namespace", "uid", "resourceVersion", "creationTimestamp", NULL};
-    for (int i = 0; keep[i]; i++) {
-        json_t *v = json_object_get(meta, keep[i]);
-        if (v) json_object_set(m, keep[i], v);
-    }
-    const json_t *spec = json_object_get(obj, "spec");
-    json_int_t want = json_is_integer(json_object_get(spec, "replicas"))
-                          ? json_integer_value(json_object_get(spec, "replicas"))
-                          : 1;
-    json_int_t have =
-        json_integer_value(json_object_get(json_object_get(obj, "status"), "replicas"));
-    char err[256];
-    kube_labels_t *sel =
-        kube_labels_from_selector(json_object_get(spec, "selector"), err, sizeof err);
-    char *text = sel ? kube_labels_string(sel) : NULL;
-    json_t *scale = json_pack("{s:s, s:s, s:o, s:{s:I}, s:{s:I, s:s}}", "kind", "Scale",
-                              "apiVersion", "autoscaling/v1", "metadata", m, "spec", "replicas",
-                              want, "status", "replicas", have, "selector", text ? text : "");
-    free(text);
-    kube_labels_destroy(&sel);
-    return scale;
-}
-
-static void s_sub_written(gw_req_t *req, bus_in_t *in)
-{
-    s_op_t *op = req->ctx;
-    store_txn_reply_t *r;
-    if (s_decode(req, in, &store_txn_reply_desc, (void **)&r)) return;
-    if (!r->succeeded) {
-        s_conflict(req, &op->t, op->t.name);
-        return;
-    }
-    s_set_rv(op->obj, r->revision);
-    if (!strcmp(op->t.sub, "binding")) {
-        gw_respond_json(req, 201,
-                        json_pack("{s:s, s:s, s:{}, s:s, s:i}", "kind", "Status", "apiVersion",
-                                  "v1", "metadata", "status", "Success", "code", 201));
-        return;
-    }
-    if (!strcmp(op->t.sub, "scale")) {
-        gw_respond_json(req, 200, s_scale_of(op->obj));
-        return;
-    }
-    json_t *obj = op->obj;
-    op->obj = NULL;
-    s_send_object(req, 200, obj);
-}
-
-/* The body as the subresource's object (Scale, Binding or the kind itself), for PUT and POST;
- * for PATCH, the patched subresource view of the current object. */
-static json_t *s_sub_input(gw_req_t *req, s_op_t *op)
-{
-    if (strcmp(req->method, "PATCH")) return gw_object_decode(req);
-    json_t *view = !strcmp(op->t.sub, "scale") ? s_scale_of(op->cur) : json_incref(op->cur);
-    json_t *saved = op->cur, *out = NULL;
-    op->cur = view;
-    int rc = s_patch_apply(req, op, &out);
-    op->cur = saved;
-    json_decref(view);
-    return rc ? NULL : out;
-}
-
-/* A precondition the body names (metadata.resourceVersion) must hold. */
-static bool s_sub_rv_ok(s_op_t *op, const json_t *in)
-{
-    const char *rv =
-        json_string_value(json_object_get(json_object_get(in, "metadata"), "resourceVersion"));
-    char cur[32];
-    snprintf(cur, sizeof cur, "%" PRIu64, op->cur_mod);
-    return !rv || !*rv || !strcmp(rv, cur);
-}
-
-static void s_sub_read(gw_req_t *req, bus_in_t *in)
-{
-    s_op_t *op = req->ctx;
-    if (s_take_current(req, in, false)) return;
-    const char *sub = op->t.sub;
-    if (!strcmp(req->method, "GET")) {
-        if (!strcmp(sub, "scale")) {
-            gw_respond_json(req, 200, s_scale_of(op->cur));
-            return;
-        }
-        json_t *obj = op->cur;
-        op->cur = NULL;
-        s_send_object(req, 200, obj);
-        return;
-    }
-    json_t *body = s_sub_input(req, op);
-    if (!body) return;
-    if (strcmp(req->method, "PATCH") && !s_sub_rv_ok(op, body)) {
-        json_decref(body);
-        s_conflict(req, &op->t, op->t.name);
-        return;
-    }
-    op->obj = json_deep_copy(op->cur);
-    json_object_del(json_object_get(op->obj, "metadata"), "resourceVersion");
-    if (!strcmp(sub, "status")) {
-        json_t *st = json_object_get(body, "status");
-        if (st)
-            json_object_set(op->obj, "status", st);
-        else
-            json_object_del(op->obj, "status");
-    } else if (!strcmp(sub, "scale")) {
-        json_t *n = json_object_get(json_object_get(body, "spec"), "replicas");
-        if (!json_is_integer(n) || json_integer_value(n) < 0) {
-            json_decref(body);
-            gw_fail(req, 422, "Invalid", NULL,
-                    "Scale.autoscaling \"%s\" is invalid: spec.replicas: Invalid value: must be "
-                    "greater than or equal to 0",
-                    op->t.name);
-            return;
-        }
-        json_t *spec = json_object_get(op->obj, "spec");
-        json_object_set(spec, "replicas", n);
-        s_carry_over(op);
-    } else { /* binding */
-        const char *node =
-            json_string_value(json_object_get(json_object_get(body, "target"), "name"));
-        json_t *spec = json_object_get(op->obj, "spec");
-        const char *have = json_string_value(json_object_get(spec, "nodeName"));
-        if (!node || !*node) {
-            json_decref(body);
-            gw_fail(req, 422, "Invalid", NULL,
-                    "Binding \"%s\" is invalid: target.name: Required "
-                    "value",
-                    op->t.name);
-            return;
-        }
-        if (have && *have) {
-            json_decref(body);
-            gw_fail(req, 409, "Conflict", s_details(&op->t, op->t.name),
-                    "Operation cannot be fulfilled on pods/binding \"%s\": pod %s is already "
-                    "assigned to node \"%s\"",
-                    op->t.name, op->t.name, have);
-            return;
-        }
-        json_object_set_new(spec, "nodeName", json_string(node));
-    }
-    json_decref(body);
-    if (op->dry_run) {
-        s_set_rv(op->obj, op->cur_mod);
-        gw_respond_json(req, 200, json_incref(op->obj));
-        return;
-    }
-    s_write_obj(req, op, op->key, op->cur_mod, false, s_sub_written);
-}
-
-static void s_subresource(gw_req_t *req, const gw_target_t *t)
-{
-    const char *m = req->method, *sub = t->sub;
-    bool ok = (!strcmp(sub, "status") || !strcmp(sub, "scale"))
-                  ? (!strcmp(m, "GET") || !strcmp(m, "PUT") || !strcmp(m, "PATCH"))
-              : !strcmp(sub, "binding") ? !strcmp(m, "POST")
-                                        : false;
-    if (!strcmp(sub, "log") || !strcmp(sub, "exec") || !strcmp(sub, "attach") ||
-        !strcmp(sub, "portforward") || !strcmp(sub, "token") || !strcmp(sub, "eviction")) {
-        gw_fail(req, 503, "ServiceUnavailable", NULL,
-                "%s/%s is not served: no node agent answers it in this cluster", t->kind->plural,
-                sub);
-        return;
-    }
-    if (!ok) {
-        s_method_not_allowed(req);
-        return;
-    }
-    s_op_t *op = s_op_new(req, t, S_UPDATE);
-    gw_object_key(t->kind, t->ns, t->name, op->key, sizeof op->key);
-    s_read_then(req, op, s_sub_read);
 }
 
 /* --- watch --------------------------------------------------------------------------------- */
@@ -1069,7 +669,7 @@ void gw_rest_handle(gw_req_t *req, const gw_target_t *t)
 {
     const char *m = req->method;
     if (*t->sub) {
-        s_subresource(req, t);
+        gw_rest_subresource(req, t);
         return;
     }
     bool named = *t->name != 0;
@@ -1082,7 +682,7 @@ void gw_rest_handle(gw_req_t *req, const gw_target_t *t)
     static const char *const names[] = {"get", "list", "create", "update", "patch", "delete"};
     if (verb < 0 || (verb == S_CREATE && named) || (verb >= S_UPDATE && !named) ||
         !s_allowed(t->kind, names[verb])) {
-        s_method_not_allowed(req);
+        gw_op_method_not_allowed(req);
         return;
     }
     const char *watch = gw_query(req, "watch");
@@ -1090,7 +690,7 @@ void gw_rest_handle(gw_req_t *req, const gw_target_t *t)
         s_watch(req, t);
         return;
     }
-    s_op_t *op = s_op_new(req, t, verb);
+    gw_op_t *op = gw_op_new(req, t, verb);
     if (named)
         gw_object_key(t->kind, t->ns, t->name, op->key, sizeof op->key);
     else if (t->all_namespaces)
@@ -1103,7 +703,7 @@ void gw_rest_handle(gw_req_t *req, const gw_target_t *t)
         return;
     }
     case S_LIST: {
-        s_list(req, op);
+        gw_rest_list(req, op);
         return;
     }
     case S_CREATE: {
@@ -1119,65 +719,8 @@ void gw_rest_handle(gw_req_t *req, const gw_target_t *t)
         return;
     }
     default: {
-        s_read_then(req, op, s_delete_read);
+        gw_op_read_then(req, op, s_delete_read);
         return;
     }
     }
-}
-
-/* --- the namespaces every cluster has ------------------------------------------------------ */
-
-static const char *const s_system_ns[] = {"default", "kube-system", "kube-public",
-                                          "kube-node-lease"};
-
-static void s_bootstrap_one(bus_service_t *svc, void *arg);
-
-static void s_bootstrap_reply(bus_service_t *svc, bus_in_t *in, void *arg)
-{
-    if (in->env->status) {
-        /* The store may not have a leader yet: try again shortly. */
-        log_debug("gateway.bootstrap", "namespace=%s error=\"%s\"", s_system_ns[(intptr_t)arg],
-                  in->env->error ? in->env->error : "");
-        bus_service_after(svc, 500, s_bootstrap_one, arg, NULL);
-    }
-}
-
-static void s_bootstrap_one(bus_service_t *svc, void *arg)
-{
-    const char *name = s_system_ns[(intptr_t)arg];
-    const kube_kind_t *nsk = gw_kind_by_plural("", "v1", "namespaces");
-    json_t *obj =
-        json_pack("{s:s, s:s, s:{s:s, s:{s:s}}, s:{s:[s]}, s:{s:s}}", "apiVersion", "v1", "kind",
-                  "Namespace", "metadata", "name", name, "labels", "kubernetes.io/metadata.name",
-                  name, "spec", "finalizers", "kubernetes", "status", "phase", "Active");
-    s_stamp_new(nsk, obj);
-    char key[300];
-    gw_object_key(nsk, "", name, key, sizeof key);
-    bus_buf_t buf;
-    bus_buf_init(&buf, 1u << 20);
-    kube_obj_encode(obj, &buf);
-    json_decref(obj);
-    store_compare_t cmp = {
-        .key = key, .target = STORE_COMPARE_TARGET_CREATE, .op = STORE_COMPARE_OP_EQ, .value = 0};
-    store_op_t put = {
-        .type = STORE_OP_TYPE_PUT, .key = key, .value = {.data = buf.data, .len = buf.len}};
-    store_txn_request_t txn = {.compares = {1, &cmp}, .success = {1, &put}};
-    bus_call_t call = {.service = "store",
-                       .desc = &store_txn_request_desc,
-                       .body = &txn,
-                       .timeout_ms = GW_STORE_TIMEOUT};
-    codec_err_t err;
-    if (bus_service_call(svc, &call, s_bootstrap_reply, arg, NULL, &err)) {
-        log_debug("gateway.bootstrap", "namespace=%s error=\"%s\"", name, err.text);
-        bus_service_after(svc, 500, s_bootstrap_one, arg, NULL);
-    }
-    bus_buf_free(&buf);
-}
-
-/* Creates default, kube-system, kube-public and kube-node-lease where absent (each put guarded
- * by the key's absence), as kube-apiserver's bootstrap controller does; a failed one is tried
- * again until the store answers. */
-void gw_rest_bootstrap(gw_t *gw)
-{
-    for (intptr_t i = 0; i < 4; i++) s_bootstrap_one(gw->svc, (void *)i);
 }

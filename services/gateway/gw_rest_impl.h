@@ -1,0 +1,53 @@
+/* gw_rest_impl: what the files of the resource verbs share. gw_rest.c: get, the writes and the
+ * dispatch; gw_rest_list.c: lists; gw_rest_sub.c: the status, scale and binding subresources and
+ * the namespaces every cluster has. A verb's state lives in a gw_op_t (req->ctx) while it waits
+ * for the store. Not for other modules. */
+#pragma once
+
+#include "bus_arena.h"
+#include "gw.h"
+#include "kube_select.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+
+typedef struct {
+    gw_target_t t;
+    char key[600];
+    json_t *obj; /* the object to write */
+    json_t *cur; /* the stored object */
+    uint64_t cur_mod;
+    int attempts;
+    bool dry_run, create_on_put;
+    int verb;
+    bus_arena_t *arena;
+    /* list */
+    kube_labels_t *labels;
+    kube_fields_t *fields;
+    uint32_t limit;
+    json_t *items;
+    char rv[32];
+} gw_op_t;
+
+enum { S_GET, S_LIST, S_CREATE, S_UPDATE, S_PATCH, S_DELETE };
+
+void gw_op_free(void *arg);
+json_t *gw_op_details(const gw_target_t *t, const char *name);
+void gw_op_not_found(gw_req_t *req, const gw_target_t *t, const char *name);
+void gw_op_conflict(gw_req_t *req, const gw_target_t *t, const char *name);
+int gw_op_decode(gw_req_t *req, bus_in_t *in, const codec_msg_t *desc, void **out);
+void gw_op_send_object(gw_req_t *req, unsigned status, json_t *obj);
+gw_op_t *gw_op_new(gw_req_t *req, const gw_target_t *t, int verb);
+void gw_op_write_obj(gw_req_t *req, gw_op_t *op, const char *key, uint64_t compare_mod, bool create,
+                     gw_store_fn *fn);
+void gw_op_set_rv(json_t *obj, uint64_t rev);
+bool gw_op_has_status(const kube_kind_t *kind);
+void gw_op_stamp_new(const kube_kind_t *kind, json_t *obj);
+void gw_op_read_then(gw_req_t *req, gw_op_t *op, gw_store_fn *fn);
+int gw_op_take_current(gw_req_t *req, bus_in_t *in, bool absent_ok);
+void gw_op_carry_over(gw_op_t *op);
+int gw_op_patch_apply(gw_req_t *req, gw_op_t *op, json_t **out);
+void gw_op_method_not_allowed(gw_req_t *req);
+
+void gw_rest_list(gw_req_t *req, gw_op_t *op);
+void gw_rest_subresource(gw_req_t *req, const gw_target_t *t);
