@@ -100,6 +100,10 @@ void gw_fail(gw_req_t *req, unsigned code, const char *reason, json_t *details, 
  * whether it worked; the body is decoded by fn). */
 typedef void(gw_store_fn)(gw_req_t *req, bus_in_t *in);
 int gw_store_call(gw_req_t *req, const codec_msg_t *desc, const void *body, gw_store_fn *fn);
+/* Writes obj (as msgpack) at key in one transaction, only if the key is absent (what the gateway
+ * creates at start: namespaces, the bootstrap policy). fn gets the reply; 0 or an error. */
+int gw_store_create_absent(gw_t *gw, const char *key, const json_t *obj, bus_reply_fn *fn,
+                           void *arg, char *err, size_t errlen);
 
 /* gw_api.c */
 void gw_api_handle(gw_req_t *req);
@@ -158,6 +162,13 @@ void gw_authz_review(gw_req_t *req, bool access);
 /* gw_openapi.c */
 int gw_openapi_init(gw_t *gw, char *err, size_t errlen);
 void gw_openapi_handle(gw_req_t *req, const char *rest);
+
+/* A field selector's value in an object (kube_field_get_fn over gw_field_ctx_t). */
+typedef struct {
+    const json_t *obj;
+    char buf[64];
+} gw_field_ctx_t;
+const char *gw_field_get(void *arg, const char *key);
 
 /* gw_table.c */
 int gw_table_wanted(gw_req_t *req); /* 1 when Accept asks for a Table */

@@ -171,21 +171,9 @@ static void s_bootstrap(void)
         kube_time_rfc3339(kube_time_now(), ts);
         json_object_set_new(meta, "uid", json_string(uid));
         json_object_set_new(meta, "creationTimestamp", json_string(ts));
-        bus_buf_t buf;
-        bus_buf_init(&buf, 1u << 20);
-        kube_obj_encode(obj, &buf);
-        store_compare_t cmp = {
-            .key = key, .target = STORE_COMPARE_TARGET_CREATE, .op = STORE_COMPARE_OP_EQ};
-        store_op_t put = {
-            .type = STORE_OP_TYPE_PUT, .key = key, .value = {.data = buf.data, .len = buf.len}};
-        store_txn_request_t txn = {.compares = {1, &cmp}, .success = {1, &put}};
-        bus_call_t call = {.service = "store",
-                           .desc = &store_txn_request_desc,
-                           .body = &txn,
-                           .timeout_ms = GW_STORE_TIMEOUT};
-        codec_err_t err;
-        bus_service_call(s.gw->svc, &call, s_boot_reply, NULL, NULL, &err);
-        bus_buf_free(&buf);
+        char err[256];
+        if (gw_store_create_absent(s.gw, key, obj, s_boot_reply, NULL, err, sizeof err))
+            log_info("gateway.authz.bootstrap", "error=\"%s\"", err);
     }
     json_decref(objs);
 }

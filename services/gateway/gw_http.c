@@ -8,6 +8,7 @@
 #include "bus_err.h"
 #include "bus_log.h"
 #include "bus_time.h"
+#include "kube_obj.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -164,6 +165,33 @@ int gw_store_call(gw_req_t *req, const codec_msg_t *desc, const void *body, gw_s
             gw_fail(req, 503, "ServiceUnavailable", NULL, "the store cannot be reached: %s",
                     err.text);
     }
+    return rc;
+}
+
+int gw_store_create_absent(gw_t *gw, const char *key, const json_t *obj, bus_reply_fn *fn,
+                           void *arg, char *err, size_t errlen)
+{
+    bus_buf_t buf;
+    bus_buf_init(&buf, 1u << 20);
+    int rc = kube_obj_encode(obj, &buf);
+    if (rc) {
+        snprintf(err, errlen, "%s: the object does not encode", key);
+        bus_buf_free(&buf);
+        return rc;
+    }
+    store_compare_t cmp = {
+        .key = (char *)key, .target = STORE_COMPARE_TARGET_CREATE, .op = STORE_COMPARE_OP_EQ};
+    store_op_t put = {
+        .type = STORE_OP_TYPE_PUT, .key = (char *)key, .value = {.data = buf.data, .len = buf.len}};
+    store_txn_request_t txn = {.compares = {1, &cmp}, .success = {1, &put}};
+    bus_call_t call = {.service = "store",
+                       .desc = &store_txn_request_desc,
+                       .body = &txn,
+                       .timeout_ms = GW_STORE_TIMEOUT};
+    codec_err_t cerr;
+    rc = bus_service_call(gw->svc, &call, fn, arg, NULL, &cerr);
+    if (rc) snprintf(err, errlen, "%s", cerr.text);
+    bus_buf_free(&buf);
     return rc;
 }
 

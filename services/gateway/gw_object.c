@@ -406,3 +406,23 @@ json_t *gw_object_load(const kube_kind_t *kind, const store_kv_t *kv)
     json_object_set_new(obj, "kind", json_string(kind->kind));
     return obj;
 }
+
+/* A field selector's value: a dotted path into the object (metadata.name, status.phase,
+ * involvedObject.uid...); booleans and integers as text, as kube-apiserver's field sets have
+ * them. */
+const char *gw_field_get(void *arg, const char *key)
+{
+    gw_field_ctx_t *c = arg;
+    const json_t *v = c->obj;
+    char path[256];
+    snprintf(path, sizeof path, "%s", key);
+    for (char *save, *p = strtok_r(path, ".", &save); p && v; p = strtok_r(NULL, ".", &save))
+        v = json_object_get(v, p);
+    if (json_is_string(v)) return json_string_value(v);
+    if (json_is_boolean(v)) return json_is_true(v) ? "true" : "false";
+    if (json_is_integer(v)) {
+        snprintf(c->buf, sizeof c->buf, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+        return c->buf;
+    }
+    return NULL;
+}

@@ -18,38 +18,13 @@
 
 /* --- list ---------------------------------------------------------------------------------- */
 
-typedef struct {
-    const json_t *obj;
-    char buf[64];
-} s_field_ctx_t;
-
-/* A field selector's value: a dotted path into the object (metadata.name, status.phase,
- * involvedObject.uid…); booleans and numbers as text, as kube-apiserver's field sets. */
-static const char *s_field_get(void *arg, const char *key)
-{
-    s_field_ctx_t *c = arg;
-    const json_t *v = c->obj;
-    char path[256];
-    snprintf(path, sizeof path, "%s", key);
-    for (char *save, *p = strtok_r(path, ".", &save); p && v; p = strtok_r(NULL, ".", &save))
-        v = json_object_get(v, p);
-    if (!v) return NULL;
-    if (json_is_string(v)) return json_string_value(v);
-    if (json_is_boolean(v)) return json_is_true(v) ? "true" : "false";
-    if (json_is_integer(v)) {
-        snprintf(c->buf, sizeof c->buf, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
-        return c->buf;
-    }
-    return NULL;
-}
-
 static bool s_selected(gw_op_t *op, const json_t *obj)
 {
     const json_t *meta = json_object_get(obj, "metadata");
     if (op->labels && !kube_labels_match(op->labels, json_object_get(meta, "labels"))) return false;
     if (op->fields) {
-        s_field_ctx_t c = {.obj = obj};
-        if (!kube_fields_match(op->fields, s_field_get, &c)) return false;
+        gw_field_ctx_t c = {.obj = obj};
+        if (!kube_fields_match(op->fields, gw_field_get, &c)) return false;
     }
     return true;
 }

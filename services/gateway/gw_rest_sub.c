@@ -199,6 +199,8 @@ void gw_rest_subresource(gw_req_t *req, const gw_target_t *t)
 static const char *const s_system_ns[] = {"default", "kube-system", "kube-public",
                                           "kube-node-lease"};
 
+static gw_t *s_gw; /* one gateway per process */
+
 static void s_bootstrap_one(bus_service_t *svc, void *arg);
 
 static void s_bootstrap_reply(bus_service_t *svc, bus_in_t *in, void *arg)
@@ -222,25 +224,13 @@ static void s_bootstrap_one(bus_service_t *svc, void *arg)
     gw_op_stamp_new(nsk, obj);
     char key[300];
     gw_object_key(nsk, "", name, key, sizeof key);
-    bus_buf_t buf;
-    bus_buf_init(&buf, 1u << 20);
-    kube_obj_encode(obj, &buf);
+    char err[256];
+    int rc = gw_store_create_absent(s_gw, key, obj, s_bootstrap_reply, arg, err, sizeof err);
     json_decref(obj);
-    store_compare_t cmp = {
-        .key = key, .target = STORE_COMPARE_TARGET_CREATE, .op = STORE_COMPARE_OP_EQ, .value = 0};
-    store_op_t put = {
-        .type = STORE_OP_TYPE_PUT, .key = key, .value = {.data = buf.data, .len = buf.len}};
-    store_txn_request_t txn = {.compares = {1, &cmp}, .success = {1, &put}};
-    bus_call_t call = {.service = "store",
-                       .desc = &store_txn_request_desc,
-                       .body = &txn,
-                       .timeout_ms = GW_STORE_TIMEOUT};
-    codec_err_t err;
-    if (bus_service_call(svc, &call, s_bootstrap_reply, arg, NULL, &err)) {
-        log_debug("gateway.bootstrap", "namespace=%s error=\"%s\"", name, err.text);
+    if (rc) {
+        log_debug("gateway.bootstrap", "namespace=%s error=\"%s\"", name, err);
         bus_service_after(svc, 500, s_bootstrap_one, arg, NULL);
     }
-    bus_buf_free(&buf);
 }
 
 /* Creates default, kube-system, kube-public and kube-node-lease where absent (each put guarded
@@ -248,5 +238,6 @@ static void s_bootstrap_one(bus_service_t *svc, void *arg)
  * again until the store answers. */
 void gw_rest_bootstrap(gw_t *gw)
 {
+    s_gw = gw;
     for (intptr_t i = 0; i < 4; i++) s_bootstrap_one(gw->svc, (void *)i);
 }

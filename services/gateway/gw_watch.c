@@ -153,36 +153,14 @@ static void s_ring_add(s_group_t *g, const store_event_t *ev)
 
 /* --- delivering ---------------------------------------------------------------------------- */
 
-typedef struct {
-    const json_t *obj;
-    char buf[64];
-} s_fctx_t;
-
-static const char *s_field_get(void *arg, const char *key)
-{
-    s_fctx_t *c = arg;
-    const json_t *v = c->obj;
-    char path[256];
-    snprintf(path, sizeof path, "%s", key);
-    for (char *save, *p = strtok_r(path, ".", &save); p && v; p = strtok_r(NULL, ".", &save))
-        v = json_object_get(v, p);
-    if (json_is_string(v)) return json_string_value(v);
-    if (json_is_boolean(v)) return json_is_true(v) ? "true" : "false";
-    if (json_is_integer(v)) {
-        snprintf(c->buf, sizeof c->buf, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
-        return c->buf;
-    }
-    return NULL;
-}
-
 static bool s_passes(const s_watcher_t *w, const json_t *obj)
 {
     if (!obj) return false;
     if (w->labels &&
         !kube_labels_match(w->labels, json_object_get(json_object_get(obj, "metadata"), "labels")))
         return false;
-    s_fctx_t c = {.obj = obj};
-    return !w->fields || kube_fields_match(w->fields, s_field_get, &c);
+    gw_field_ctx_t c = {.obj = obj};
+    return !w->fields || kube_fields_match(w->fields, gw_field_get, &c);
 }
 
 static json_t *s_load(const s_watcher_t *w, const char *key, const uint8_t *v, size_t n,
@@ -339,15 +317,40 @@ static void s_fetch_free(void *arg)
     if (--w->fetches == 0 && w->state == S_W_ENDED) s_watcher_free(w);
 }
 
-static void s_history_reply(bus_service_t *svc, bus_in_t *in, void *arg)
+/* The watcher a store reply is for, or NULL when its stream ended meanwhile (freed here when
+ * this was the last call it waited for). */
+static s_watcher_t *s_answered(void *arg)
 {
     s_watcher_t *w = ((s_fetch_t *)arg)->w;
     free(arg);
     w->fetches--;
-    if (w->state == S_W_ENDED) {
-        if (!w->fetches) s_watcher_free(w);
+    if (w->state != S_W_ENDED) return w;
+    if (!w->fetches) s_watcher_free(w);
+    return NULL;
+}
+
+/* Sends a store request for w; the stream ends if it cannot go. */
+static void s_ask(s_watcher_t *w, const codec_msg_t *desc, const void *body, bus_reply_fn *fn)
+{
+    s_fetch_t *f = malloc(sizeof *f);
+    if (!f) abort();
+    f->w = w;
+    bus_call_t call = {
+        .service = "store", .desc = desc, .body = body, .timeout_ms = GW_STORE_TIMEOUT};
+    codec_err_t err;
+    if (bus_service_call(w->gw->svc, &call, fn, f, s_fetch_free, &err)) {
+        free(f);
+        w->end = true;
+        s_resume(w);
         return;
     }
+    w->fetches++;
+}
+
+static void s_history_reply(bus_service_t *svc, bus_in_t *in, void *arg)
+{
+    s_watcher_t *w = s_answered(arg);
+    if (!w) return;
     store_watch_reply_t *r = NULL;
     codec_err_t err;
     bus_arena_reset(s_arena);
@@ -398,21 +401,7 @@ static void s_fetch(s_watcher_t *w)
                                .from_revision = w->sent_rev + 1,
                                .max = S_HISTORY_MAX,
                                .prev_kv = true};
-    s_fetch_t *f = malloc(sizeof *f);
-    if (!f) abort();
-    f->w = w;
-    bus_call_t call = {.service = "store",
-                       .desc = &store_watch_request_desc,
-                       .body = &q,
-                       .timeout_ms = GW_STORE_TIMEOUT};
-    codec_err_t err;
-    if (bus_service_call(w->gw->svc, &call, s_history_reply, f, s_fetch_free, &err)) {
-        free(f);
-        w->end = true;
-        s_resume(w);
-        return;
-    }
-    w->fetches++;
+    s_ask(w, &store_watch_request_desc, &q, s_history_reply);
 }
 
 /* --- events from the bus ------------------------------------------------------------------- */
@@ -544,13 +533,8 @@ static void s_reader_free(void *cls)
 /* The current state, as ADDED events; then on from the revision it was read at. */
 static void s_initial_reply(bus_service_t *svc, bus_in_t *in, void *arg)
 {
-    s_watcher_t *w = ((s_fetch_t *)arg)->w;
-    free(arg);
-    w->fetches--;
-    if (w->state == S_W_ENDED) {
-        if (!w->fetches) s_watcher_free(w);
-        return;
-    }
+    s_watcher_t *w = s_answered(arg);
+    if (!w) return;
     store_range_reply_t *r = NULL;
     codec_err_t err;
     bus_arena_reset(s_arena);
@@ -577,13 +561,8 @@ static void s_initial_reply(bus_service_t *svc, bus_in_t *in, void *arg)
 
 static void s_check_reply(bus_service_t *svc, bus_in_t *in, void *arg)
 {
-    s_watcher_t *w = ((s_fetch_t *)arg)->w;
-    free(arg);
-    w->fetches--;
-    if (w->state == S_W_ENDED) {
-        if (!w->fetches) s_watcher_free(w);
-        return;
-    }
+    s_watcher_t *w = s_answered(arg);
+    if (!w) return;
     if (in->env->status == BUS_EGONE) {
         char text[128];
         snprintf(text, sizeof text, "too old resource version: %" PRIu64, w->sent_rev);
@@ -599,20 +578,7 @@ static void s_start_at(s_watcher_t *w)
     w->state = S_W_FETCHING;
     store_range_request_t q = {
         .key = w->key, .prefix = !w->exact, .revision = w->sent_rev, .count_only = true};
-    s_fetch_t *f = malloc(sizeof *f);
-    if (!f) abort();
-    f->w = w;
-    bus_call_t call = {.service = "store",
-                       .desc = &store_range_request_desc,
-                       .body = &q,
-                       .timeout_ms = GW_STORE_TIMEOUT};
-    codec_err_t err;
-    if (bus_service_call(w->gw->svc, &call, s_check_reply, f, s_fetch_free, &err)) {
-        free(f);
-        w->end = true;
-        return;
-    }
-    w->fetches++;
+    s_ask(w, &store_range_request_desc, &q, s_check_reply);
 }
 
 int gw_watch_start(gw_req_t *req, const gw_target_t *t, const char *key, bool exact)
@@ -680,19 +646,6 @@ int gw_watch_start(gw_req_t *req, const gw_target_t *t, const char *key, bool ex
     /* No version, or 0: the current state first, as ADDED events, then what changes. */
     w->state = S_W_FETCHING;
     store_range_request_t q = {.key = w->key, .prefix = !exact, .limit = GW_LIST_MAX};
-    s_fetch_t *f = malloc(sizeof *f);
-    if (!f) abort();
-    f->w = w;
-    bus_call_t call = {.service = "store",
-                       .desc = &store_range_request_desc,
-                       .body = &q,
-                       .timeout_ms = GW_STORE_TIMEOUT};
-    codec_err_t cerr;
-    if (bus_service_call(w->gw->svc, &call, s_initial_reply, f, s_fetch_free, &cerr)) {
-        free(f);
-        w->end = true;
-        return 0;
-    }
-    w->fetches++;
+    s_ask(w, &store_range_request_desc, &q, s_initial_reply);
     return 0;
 }
