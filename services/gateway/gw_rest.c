@@ -378,16 +378,11 @@ void gw_op_carry_over(gw_op_t *op)
     json_object_set_new(meta, "generation", json_integer(gen));
 }
 
-static void s_update_read(gw_req_t *req, bus_in_t *in)
+/* The end of an update or a patch: the object's resourceVersion, when it names one, must be the
+ * stored one (for a patch that names it: kubectl diff and apply send one), then what the server
+ * keeps is carried over, and the write compares the revision read. */
+static void s_write_update(gw_req_t *req, gw_op_t *op, gw_store_fn *fn)
 {
-    gw_op_t *op = req->ctx;
-    if (gw_op_take_current(req, in, true)) return;
-    if (!op->cur) {
-        /* PUT on an absent object creates it, as kube-apiserver allows for most kinds. */
-        op->verb = S_CREATE;
-        s_create_go(req, op);
-        return;
-    }
     const char *rv =
         json_string_value(json_object_get(json_object_get(op->obj, "metadata"), "resourceVersion"));
     char cur[32];
@@ -404,7 +399,20 @@ static void s_update_read(gw_req_t *req, bus_in_t *in)
         gw_op_send_object(req, 200, obj);
         return;
     }
-    gw_op_write_obj(req, op, op->key, op->cur_mod, false, s_written);
+    gw_op_write_obj(req, op, op->key, op->cur_mod, false, fn);
+}
+
+static void s_update_read(gw_req_t *req, bus_in_t *in)
+{
+    gw_op_t *op = req->ctx;
+    if (gw_op_take_current(req, in, true)) return;
+    if (!op->cur) {
+        /* PUT on an absent object creates it, as kube-apiserver allows for most kinds. */
+        op->verb = S_CREATE;
+        s_create_go(req, op);
+        return;
+    }
+    s_write_update(req, op, s_written);
 }
 
 static void s_update(gw_req_t *req, gw_op_t *op)
@@ -452,25 +460,7 @@ static void s_patch_read(gw_req_t *req, bus_in_t *in)
     op->obj = NULL;
     if (gw_op_patch_apply(req, op, &op->obj)) return;
     if (gw_object_admit(req, op->t.kind, op->obj, op->t.ns, false)) return;
-    const char *rv =
-        json_string_value(json_object_get(json_object_get(op->obj, "metadata"), "resourceVersion"));
-    char cur[32];
-    snprintf(cur, sizeof cur, "%" PRIu64, op->cur_mod);
-    /* A patch that names a resourceVersion is a precondition (kubectl diff sends one): the
-     * patched object then carries it, and it must still be the stored one. */
-    if (rv && *rv && strcmp(rv, cur)) {
-        gw_op_conflict(req, &op->t, op->t.name);
-        return;
-    }
-    gw_op_carry_over(op);
-    if (op->dry_run) {
-        gw_op_set_rv(op->obj, op->cur_mod);
-        json_t *obj = op->obj;
-        op->obj = NULL;
-        gw_op_send_object(req, 200, obj);
-        return;
-    }
-    gw_op_write_obj(req, op, op->key, op->cur_mod, false, s_patch_written);
+    s_write_update(req, op, s_patch_written);
 }
 
 /* Strategic merge reads the patch metadata of the kind's fields. */
