@@ -499,3 +499,21 @@ def test_a_large_answer_goes_out_at_once(ctx):
                               headers={'Content-Type': 'application/json'})
     check(status == 413 and json.loads(body)['reason'] == 'RequestEntityTooLarge', (status, body))
     k.down()
+
+
+def test_kubectl_cluster_info_and_all_namespaces(ctx):
+    k = Kube(ctx)
+    r = k.run('cluster-info')
+    check('Kubernetes control plane is running at https://127.0.0.1:%d' % k.port in r.stdout,
+          r.stdout)
+    k.run('create', '-f', k.file('cm.yaml', CM))
+    k.run('create', '-f', k.file('cm2.yaml', CM.replace('web-config', 'sys-config')), '-n',
+          'kube-system')
+    lines = k.run('get', 'cm', '-A').stdout.splitlines()
+    check(lines[0].split() == ['NAMESPACE', 'NAME', 'DATA', 'AGE'], lines)
+    rows = sorted(tuple(l.split()[:2]) for l in lines[1:])
+    check(rows == [('default', 'web-config'), ('kube-system', 'sys-config')], rows)
+    lines = k.run('get', 'ns', '--show-labels').stdout.splitlines()
+    check(any(l.startswith('kube-system') and 'kubernetes.io/metadata.name=kube-system' in l
+              for l in lines), lines)
+    k.down()
