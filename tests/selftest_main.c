@@ -16,6 +16,7 @@
 #include "bus_err.h"
 #include "bus_log.h"
 #include "bus_mp.h"
+#include "gw.h"
 #include "gw_defaults.h"
 #include "gw_proto.h"
 #include "gw_rbac.h"

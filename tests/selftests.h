@@ -30,6 +30,7 @@
     T(gw_defaults)   \
     T(gw_rbac)       \
     T(gw_proto)      \
+    T(gw_seal)       \
     T(store_kv)      \
     T(lincheck)      \
     T(raft_memlog)   \

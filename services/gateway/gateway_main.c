@@ -89,8 +89,8 @@ int main(int argc, char **argv)
         n--;
     }
     int rc = 1;
-    if (gw_auth_load(&gw, err, sizeof err) || gw_api_init(&gw, err, sizeof err) ||
-        gw_watch_init(&gw) || gw_authz_init(&gw) ||
+    if (gw_auth_load(&gw, err, sizeof err) || gw_seal_init(dir, err, sizeof err) ||
+        gw_api_init(&gw, err, sizeof err) || gw_watch_init(&gw) || gw_authz_init(&gw) ||
         gw_http_start(&gw, listens, n, err, sizeof err)) {
         log_error("gateway.start", "error=\"%s\"", err);
     } else {

@@ -170,6 +170,16 @@ typedef struct {
 } gw_field_ctx_t;
 const char *gw_field_get(void *arg, const char *key);
 
+/* gw_seal.c: Secrets sealed at rest (see the file). */
+int gw_seal_init(const char *dir, char *err, size_t errlen);
+bool gw_seal_wanted(const kube_kind_t *kind);
+/* Replaces the msgpack in value with its sealed form; 0 or an error. */
+int gw_seal(bus_buf_t *value);
+/* 1 with *plain (the caller's to free) when data was sealed, 0 when it was not (plain is NULL),
+ * -1 when it does not open (another key, or changed). */
+int gw_unseal(const uint8_t *data, size_t len, uint8_t **plain, size_t *plain_len);
+void gw_seal_test(bool verbose);
+
 /* gw_table.c */
 int gw_table_wanted(gw_req_t *req); /* 1 when Accept asks for a Table */
 json_t *gw_table_new(const kube_kind_t *kind, json_t *items, const char *rv, const char *cont,

@@ -12,6 +12,7 @@
 #include "kube_valid.h"
 
 #include <inttypes.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -393,7 +394,18 @@ void gw_object_key(const kube_kind_t *kind, const char *ns, const char *name, ch
 json_t *gw_object_load(const kube_kind_t *kind, const store_kv_t *kv)
 {
     char err[128];
-    json_t *obj = kube_obj_decode(kv->value.data, kv->value.len, err, sizeof err);
+    uint8_t *plain = NULL;
+    size_t plain_len = 0;
+    if (gw_unseal(kv->value.data, kv->value.len, &plain, &plain_len) < 0) {
+        log_info("gateway.seal", "key=%s detail=\"a sealed value does not open\"", kv->key);
+        return NULL;
+    }
+    json_t *obj = plain ? kube_obj_decode(plain, plain_len, err, sizeof err)
+                        : kube_obj_decode(kv->value.data, kv->value.len, err, sizeof err);
+    if (plain) {
+        sodium_memzero(plain, plain_len);
+        free(plain);
+    }
     if (!obj || !json_is_object(obj)) {
         json_decref(obj);
         return NULL;

@@ -164,6 +164,7 @@ void gw_op_write_obj(gw_req_t *req, gw_op_t *op, const char *key, uint64_t compa
     json_t *meta = json_object_get(op->obj, "metadata");
     json_object_del(meta, "resourceVersion");
     int rc = kube_obj_encode(op->obj, &buf);
+    if (!rc && gw_seal_wanted(op->t.kind)) rc = gw_seal(&buf);
     if (rc) {
         bus_buf_free(&buf);
         gw_fail(req, 413, "RequestEntityTooLarge", NULL, "the object is too large");

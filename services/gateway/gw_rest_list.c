@@ -102,7 +102,7 @@ static void s_list_reply(gw_req_t *req, bus_in_t *in)
     snprintf(rv, sizeof rv, "%" PRIu64, rev);
     if (r->more && r->kvs.n) s_continue_token(rev, kvs[r->kvs.n - 1].key, cont, sizeof cont);
     bool table = gw_table_wanted(req);
-    if (!table && !op->fields) {
+    if (!table && !op->fields && !gw_seal_wanted(op->t.kind)) {
         s_list_fast(req, op, r, rv, cont);
         return;
     }

@@ -517,3 +517,26 @@ def test_kubectl_cluster_info_and_all_namespaces(ctx):
     check(any(l.startswith('kube-system') and 'kubernetes.io/metadata.name=kube-system' in l
               for l in lines), lines)
     k.down()
+
+
+def test_secrets_are_sealed_in_the_store(ctx):
+    """What the store keeps, replicates and publishes on the bus (and so what the tap shows) of
+    a Secret is ciphertext; the API gives it back as written."""
+    k = Kube(ctx)
+    r = k.run('create', 'secret', 'generic', 'pw', '--from-literal=password=s3cret-value')
+    check(r.stdout.strip() == 'secret/pw created', r.stdout)
+    obj = json.loads(k.run('get', 'secret', 'pw', '-o', 'json').stdout)
+    check(obj['data'] == {'password': 'czNjcmV0LXZhbHVl'}, obj.get('data'))
+    k.run('label', 'secret', 'pw', 'tier=db')
+    check(json.loads(k.run('get', 'secrets', '-o', 'json').stdout)['items'][0]['metadata']
+          ['labels'] == {'tier': 'db'}, 'list of secrets')
+    for args in (['get', '/registry/secrets/default/pw'],
+                 ['--json', 'get', '/registry/secrets/default/pw']):
+        r = subprocess.run([harness.bin_path('kubus'), 'store', '--dir', k.dir] + args,
+                           capture_output=True, timeout=30)
+        check(r.returncode == 0 and r.stdout.strip(), repr(r.stdout + r.stderr))
+        for clear in (b's3cret-value', b'czNjcmV0LXZhbHVl', b'password'):
+            check(clear not in r.stdout, 'the store holds %r in clear:\n%r' % (clear, r.stdout))
+    key = os.path.join(k.dir, 'pki', 'secrets.key')
+    check(os.stat(key).st_mode & 0o777 == 0o600, oct(os.stat(key).st_mode))
+    k.down()
