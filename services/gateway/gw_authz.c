@@ -27,6 +27,7 @@ static struct {
     gw_t *gw;
     gw_rbac_t *policy;
     bool loaded, dirty;          /* dirty: a change came while loading */
+    bool load_failed;            /* a list of the load in flight failed: all again */
     int loading;                 /* lists in flight */
     uint64_t last_rev[S_RBAC_N]; /* per resource: the last change applied */
     bus_arena_t *arena;
@@ -45,6 +46,14 @@ static int s_index(const char *key)
 
 static void s_load(void);
 
+/* A timer's way to s_load (a failed read is tried again shortly). */
+static void s_load_later(bus_service_t *svc, void *arg)
+{
+    s_load();
+    (void)svc;
+    (void)arg;
+}
+
 static void s_list_reply(bus_service_t *svc, bus_in_t *in, void *arg)
 {
     int i = (int)(intptr_t)arg;
@@ -55,7 +64,8 @@ static void s_list_reply(bus_service_t *svc, bus_in_t *in, void *arg)
         bus_frame_body(&in->frame, &store_range_reply_desc, s.arena, (void **)&r, &err)) {
         log_info("gateway.authz.load", "resource=%s error=\"%s\"", s_plurals[i],
                  in->env->error ? in->env->error : "unreadable");
-        if (--s.loading == 0) bus_service_after(svc, 500, (bus_timer_fn *)s_load, NULL, NULL);
+        s.load_failed = true;
+        if (--s.loading == 0) bus_service_after(svc, 500, s_load_later, NULL, NULL);
         return;
     }
     store_kv_t *kvs = r->kvs.v;
@@ -71,6 +81,11 @@ static void s_list_reply(bus_service_t *svc, bus_in_t *in, void *arg)
     }
     if (r->header && r->header->revision > s.last_rev[i]) s.last_rev[i] = r->header->revision;
     if (--s.loading == 0) {
+        if (s.load_failed) {
+            /* A policy with a resource missing would deny (or allow) wrongly: all again. */
+            bus_service_after(svc, 500, s_load_later, NULL, NULL);
+            return;
+        }
         if (s.dirty) {
             /* A change came while the lists were read: it may be in them or not. */
             s.dirty = false;
@@ -88,6 +103,7 @@ static void s_load(void)
     gw_rbac_destroy(&s.policy);
     s.policy = gw_rbac_new();
     s.loaded = false;
+    s.load_failed = false;
     s.loading = S_RBAC_N;
     for (int i = 0; i < S_RBAC_N; i++) {
         char key[64];
@@ -104,7 +120,7 @@ static void s_load(void)
         }
     }
     if (s.loading < S_RBAC_N && s.loading == 0)
-        bus_service_after(s.gw->svc, 500, (bus_timer_fn *)s_load, NULL, NULL);
+        bus_service_after(s.gw->svc, 500, s_load_later, NULL, NULL);
 }
 
 void gw_authz_event(const store_event_t *ev)
