@@ -832,8 +832,6 @@ static void s_test_scale(void)
 void gw_rbac_test(bool verbose)
 {
     s_verbose = verbose;
-    printf(" * gw_rbac: ");
-    if (verbose) printf("\n");
     static const struct {
         const char *name;
         void (*fn)(void);
@@ -848,5 +846,5 @@ void gw_rbac_test(bool verbose)
         if (verbose) printf("  %s\n", groups[i].name);
         groups[i].fn();
     }
-    printf("OK\n");
+    (void)verbose; /* the runner prints "ok gw_rbac" */
 }

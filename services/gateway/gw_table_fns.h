@@ -5,6 +5,7 @@
 #pragma once
 #include <jansson.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 /* The cell for column function fn on obj (a full object as JSON), now = the wall clock in Unix
@@ -16,4 +17,7 @@
 json_t *gw_table_fn(const char *fn, const json_t *obj, int64_t now, bool wide);
 
 /* Asserts the cells of realistic objects; verbose prints each case. */
+/* The names the table knows, in its (sorted) order: for the selftest. */
+size_t gw_table_fns_count(void);
+const char *gw_table_fns_name(size_t i);
 void gw_table_fns_test(bool verbose);
