@@ -57,19 +57,6 @@ typedef struct {
     char type_err[512];
 } s_check_t;
 
-static const char *s_json_type(const json_t *v)
-{
-    switch (json_typeof(v)) {
-    case JSON_OBJECT: return "object";
-    case JSON_ARRAY: return "array";
-    case JSON_STRING: return "string";
-    case JSON_INTEGER:
-    case JSON_REAL: return "number";
-    case JSON_NULL: return "null";
-    default: return "bool";
-    }
-}
-
 static bool s_scalar_ok(int type, const json_t *v)
 {
     if (json_is_null(v)) return true; /* null is "absent" to the decoder */
@@ -96,8 +83,8 @@ static void s_walk_value(s_check_t *c, const kube_field_t *f, int type, json_t *
     if (type == KUBE_T_REF) {
         if (!json_is_object(v))
             snprintf(c->type_err, sizeof c->type_err,
-                     "json: cannot unmarshal %s into Go struct field %s of type %s", s_json_type(v),
-                     path, f->ref->name);
+                     "json: cannot unmarshal %s into Go struct field %s of type %s",
+                     kube_obj_kind(v), path, f->ref->name);
         else {
             s_walk(c, f->ref, v, path, depth + 1);
             return;
@@ -105,7 +92,7 @@ static void s_walk_value(s_check_t *c, const kube_field_t *f, int type, json_t *
     }
     if (!s_scalar_ok(type, v))
         snprintf(c->type_err, sizeof c->type_err,
-                 "json: cannot unmarshal %s into Go struct field %s of type %s", s_json_type(v),
+                 "json: cannot unmarshal %s into Go struct field %s of type %s", kube_obj_kind(v),
                  path,
                  type == KUBE_T_STRING  ? "string"
                  : type == KUBE_T_BOOL  ? "bool"
@@ -121,8 +108,8 @@ static void s_walk_field(s_check_t *c, const kube_field_t *f, json_t *v, const c
         if (json_is_null(v)) return;
         if (!json_is_array(v)) {
             snprintf(c->type_err, sizeof c->type_err,
-                     "json: cannot unmarshal %s into Go struct field %s of type []", s_json_type(v),
-                     path);
+                     "json: cannot unmarshal %s into Go struct field %s of type []",
+                     kube_obj_kind(v), path);
             return;
         }
         size_t i;
@@ -138,7 +125,7 @@ static void s_walk_field(s_check_t *c, const kube_field_t *f, json_t *v, const c
         if (!json_is_object(v)) {
             snprintf(c->type_err, sizeof c->type_err,
                      "json: cannot unmarshal %s into Go struct field %s of type map",
-                     s_json_type(v), path);
+                     kube_obj_kind(v), path);
             return;
         }
         const char *k;

@@ -335,6 +335,20 @@ json_t *kube_obj_get(const uint8_t *data, size_t len, const char *const *path, s
     return s_decode(&mp, 0, err, sizeof err);
 }
 
+const char *kube_obj_kind(const json_t *v)
+{
+    switch (json_typeof(v)) {
+    case JSON_OBJECT: return "object";
+    case JSON_ARRAY: return "array";
+    case JSON_STRING: return "string";
+    case JSON_INTEGER:
+    case JSON_REAL: return "number";
+    case JSON_TRUE:
+    case JSON_FALSE: return "bool";
+    default: return "null";
+    }
+}
+
 void kube_obj_test(bool verbose)
 {
     const char *text = "{\"apiVersion\":\"v1\",\"kind\":\"Pod\",\"metadata\":{\"name\":\"p\","
@@ -376,6 +390,9 @@ void kube_obj_test(bool verbose)
     bus_buf_reset(&buf);
     assert(kube_obj_encode(nest, &buf) == BUS_EINVALID);
     json_decref(nest);
+    assert(!strcmp(kube_obj_kind(json_object_get(obj, "spec")), "object"));
+    assert(!strcmp(kube_obj_kind(json_object_get(json_object_get(obj, "spec"), "y")), "number"));
+    assert(!strcmp(kube_obj_kind(json_object_get(json_object_get(obj, "spec"), "t")), "bool"));
     /* The buffer's maximum holds. */
     bus_buf_t small;
     bus_buf_init(&small, 16);

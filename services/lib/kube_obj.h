@@ -32,4 +32,8 @@ int kube_obj_write_json(const uint8_t *data, size_t len, const char *rv, bus_buf
  * when absent or malformed. Reads only what lies on the way. */
 json_t *kube_obj_get(const uint8_t *data, size_t len, const char *const *path, size_t depth);
 
+/* The kind of a JSON value as Go's encoding/json names it in "cannot unmarshal X into ..."
+ * (object, array, string, number, bool, null): how decoding errors word a wrong type. */
+const char *kube_obj_kind(const json_t *v);
+
 void kube_obj_test(bool verbose);

@@ -3,6 +3,7 @@
  * depth is checked first, so the stack is bounded. Strategic merge is a port of upstream's
  * mergeMap/mergeSlice, names noted where a function mirrors one. */
 #include "kube_patch.h"
+#include "kube_obj.h"
 
 #include <assert.h>
 #include <stdarg.h>
@@ -86,21 +87,6 @@ static bool s_eq(const json_t *a, const json_t *b)
         return json_number_value(a) == json_number_value(b);
     }
     return json_equal(a, b);
-}
-
-/* The JSON kind as encoding/json names it in "cannot unmarshal X into ...". */
-static const char *s_jsonkind(const json_t *v)
-{
-    switch (json_typeof(v)) {
-    case JSON_OBJECT: return "object";
-    case JSON_ARRAY: return "array";
-    case JSON_STRING: return "string";
-    case JSON_INTEGER:
-    case JSON_REAL: return "number";
-    case JSON_TRUE:
-    case JSON_FALSE: return "bool";
-    default: return "null";
-    }
 }
 
 /* The Go type a decoded value has upstream, for its "expected a X, but received a Y". */
@@ -239,7 +225,7 @@ int kube_merge_patch(const json_t *doc, const json_t *patch, json_t **out, char 
     }
     if (!json_is_object(patch))
         return s_fail(err, errlen, "a merge patch must be a JSON object, not %s",
-                      s_jsonkind(patch));
+                      kube_obj_kind(patch));
     if (s_depth(patch, KUBE_PATCH_DEPTH_MAX) > KUBE_PATCH_DEPTH_MAX)
         return s_fail(err, errlen, "patch nests deeper than %d levels", KUBE_PATCH_DEPTH_MAX);
     *out = s_merge(s_nn(json_deep_copy(doc)), patch);
@@ -538,7 +524,7 @@ static int s_jp_check(const json_t *ops, char *err, size_t errlen)
     if (!json_is_array(ops))
         return s_fail(err, errlen,
                       "json: cannot unmarshal %s into Go value of type jsonpatch.Patch",
-                      s_jsonkind(ops));
+                      kube_obj_kind(ops));
     if (json_array_size(ops) > KUBE_PATCH_OPS_MAX)
         return s_fail(err, errlen, "The allowed maximum operations in a JSON patch is %d, got %zu",
                       KUBE_PATCH_OPS_MAX, json_array_size(ops));
@@ -549,7 +535,7 @@ static int s_jp_check(const json_t *ops, char *err, size_t errlen)
         if (!json_is_object(op) && !json_is_null(op))
             return s_fail(err, errlen,
                           "json: cannot unmarshal %s into Go value of type jsonpatch.Operation",
-                          s_jsonkind(op));
+                          kube_obj_kind(op));
         if (s_depth(op, KUBE_PATCH_DEPTH_MAX + 1) > KUBE_PATCH_DEPTH_MAX + 1)
             return s_fail(err, errlen, "operation %zu nests deeper than %d levels", i,
                           KUBE_PATCH_DEPTH_MAX);
@@ -1133,7 +1119,7 @@ int kube_strategic_patch(const json_t *doc, const json_t *patch, kube_patch_sche
     if (!json_is_object(patch))
         return s_fail(err, errlen,
                       "json: cannot unmarshal %s into Go value of type map[string]interface {}",
-                      s_jsonkind(patch));
+                      kube_obj_kind(patch));
     if (s_depth(patch, KUBE_PATCH_DEPTH_MAX) > KUBE_PATCH_DEPTH_MAX)
         return s_fail(err, errlen, "patch nests deeper than %d levels", KUBE_PATCH_DEPTH_MAX);
     s_smp_t c = {.schema = schema, .arg = arg, .err = err, .errlen = errlen};

@@ -2,6 +2,7 @@
  * same lookahead rules, same messages) and of fields/selector.go's split-and-unescape parser.
  * Key and value checks come from kube_valid. */
 #include "kube_select.h"
+#include "kube_str.h"
 #include "kube_valid.h"
 
 #include <assert.h>
@@ -13,39 +14,6 @@
 #include <string.h>
 
 /* ---- helpers ---- */
-
-typedef struct {
-    char *p;
-    size_t len, cap;
-} s_str_t;
-
-static void s_str_add(s_str_t *s, const char *data, size_t len)
-{
-    if (s->len + len + 1 > s->cap) {
-        size_t cap = s->cap ? s->cap : 64;
-        while (cap < s->len + len + 1) cap *= 2;
-        char *p = realloc(s->p, cap);
-        if (!p) abort();
-        s->p = p;
-        s->cap = cap;
-    }
-    memcpy(s->p + s->len, data, len);
-    s->len += len;
-    s->p[s->len] = '\0';
-}
-
-static void s_str_adds(s_str_t *s, const char *text)
-{
-    s_str_add(s, text, strlen(text));
-}
-
-static char *s_str_take(s_str_t *s)
-{
-    if (!s->p) s_str_add(s, "", 0);
-    char *p = s->p;
-    memset(s, 0, sizeof *s);
-    return p;
-}
 
 static char *s_strndup(const char *text, size_t len)
 {
@@ -110,17 +78,17 @@ static void s_list_sort_unique(s_list_t *l)
 /* Go's %#v of a []string; a nil slice (upstream's only empty one here) is "[]string(nil)". */
 static char *s_go_strings(const s_list_t *l)
 {
-    s_str_t out = {0};
+    kube_str_t out = {0};
     if (!l->n) return s_strndup("[]string(nil)", 13);
-    s_str_adds(&out, "[]string{");
+    kube_str_adds(&out, "[]string{");
     for (size_t i = 0; i < l->n; i++) {
         char *q = kube_quote(l->v[i]);
-        if (i) s_str_adds(&out, ", ");
-        s_str_adds(&out, q);
+        if (i) kube_str_adds(&out, ", ");
+        kube_str_adds(&out, q);
         free(q);
     }
-    s_str_adds(&out, "}");
-    return s_str_take(&out);
+    kube_str_adds(&out, "}");
+    return kube_str_take(&out);
 }
 
 /* strconv.ParseInt(s, 10, 64): optional sign, decimal digits, in range. */
@@ -216,12 +184,12 @@ static void s_agg_invalid_list(s_list_t *agg, const s_list_t *vals, const char *
 /* kube_valid's messages joined as upstream's validateLabelKey/Value join them. */
 static char *s_join_msgs(const kube_msgs_t *m)
 {
-    s_str_t out = {0};
+    kube_str_t out = {0};
     for (size_t i = 0; i < m->n; i++) {
-        if (i) s_str_adds(&out, "; ");
-        s_str_adds(&out, m->msg[i]);
+        if (i) kube_str_adds(&out, "; ");
+        kube_str_adds(&out, m->msg[i]);
     }
-    return s_str_take(&out);
+    return kube_str_take(&out);
 }
 
 static void s_check_values(s_list_t *agg, const char *key, s_op_t op, const s_list_t *vals)
@@ -273,12 +241,12 @@ static int s_add_requirement(kube_labels_t *self, char *key, s_op_t op, s_list_t
     }
     s_check_values(&agg, key, op, vals);
     if (agg.n) {
-        s_str_t all = {0};
+        kube_str_t all = {0};
         for (size_t i = 0; i < agg.n; i++) {
-            if (i) s_str_adds(&all, ", ");
-            s_str_adds(&all, agg.v[i]);
+            if (i) kube_str_adds(&all, ", ");
+            kube_str_adds(&all, agg.v[i]);
         }
-        char *text = s_str_take(&all);
+        char *text = kube_str_take(&all);
         s_err(err, errlen, agg.n > 1 ? "%s[%s]" : "%s%s", prefix, text);
         free(text);
         s_list_free(&agg);
@@ -696,36 +664,36 @@ bool kube_labels_empty(const kube_labels_t *self)
     return !self->nothing && self->n == 0;
 }
 
-static void s_req_string(s_str_t *out, const s_req_t *r)
+static void s_req_string(kube_str_t *out, const s_req_t *r)
 {
     static const char *const ops[] = {" in ", " notin ", "=", "==", "!=", ">", "<", "", ""};
-    if (r->op == S_NOT_EXISTS) s_str_adds(out, "!");
-    s_str_adds(out, r->key);
+    if (r->op == S_NOT_EXISTS) kube_str_adds(out, "!");
+    kube_str_adds(out, r->key);
     if (r->op == S_EXISTS || r->op == S_NOT_EXISTS) return;
-    s_str_adds(out, ops[r->op]);
+    kube_str_adds(out, ops[r->op]);
     bool set = r->op == S_IN || r->op == S_NOTIN;
-    if (set) s_str_adds(out, "(");
+    if (set) kube_str_adds(out, "(");
     /* Sorted on output, leaving the requirement as given (upstream's safeSort). */
     char **sorted = malloc((r->vals.n + 1) * sizeof *sorted);
     if (!sorted) abort();
     memcpy(sorted, r->vals.v, r->vals.n * sizeof *sorted);
     if (r->vals.n) qsort(sorted, r->vals.n, sizeof *sorted, s_strcmp_p);
     for (size_t i = 0; i < r->vals.n; i++) {
-        if (i) s_str_adds(out, ",");
-        s_str_adds(out, sorted[i]);
+        if (i) kube_str_adds(out, ",");
+        kube_str_adds(out, sorted[i]);
     }
     free(sorted);
-    if (set) s_str_adds(out, ")");
+    if (set) kube_str_adds(out, ")");
 }
 
 char *kube_labels_string(const kube_labels_t *self)
 {
-    s_str_t out = {0};
+    kube_str_t out = {0};
     for (size_t i = 0; i < self->n; i++) {
-        if (i) s_str_adds(&out, ",");
+        if (i) kube_str_adds(&out, ",");
         s_req_string(&out, &self->reqs[i]);
     }
-    return s_str_take(&out);
+    return kube_str_take(&out);
 }
 
 /* ---- field selectors ---- */
@@ -799,10 +767,10 @@ static size_t s_char_len(const char *s)
 /* UnescapeValue: NULL and upstream's message when rhs has a bad escape or a bare ',' or '='. */
 static char *s_unescape(const char *rhs, char *err, size_t errlen)
 {
-    s_str_t out = {0};
+    kube_str_t out = {0};
     for (const char *p = rhs; *p; p++) {
         if (*p == '\\' && p[1] && strchr("\\,=", p[1])) {
-            s_str_add(&out, ++p, 1);
+            kube_str_add(&out, ++p, 1);
         } else if (*p == '\\') {
             /* Go prints the rune after the backslash; ill-formed UTF-8 reads as U+FFFD. */
             size_t n = p[1] ? s_char_len(p + 1) : 0;
@@ -817,10 +785,10 @@ static char *s_unescape(const char *rhs, char *err, size_t errlen)
             free(out.p);
             return NULL;
         } else {
-            s_str_add(&out, p, 1);
+            kube_str_add(&out, p, 1);
         }
     }
-    return s_str_take(&out);
+    return kube_str_take(&out);
 }
 
 static int s_fields_add(kube_fields_t *self, const char *text, const char *part, char *err,
@@ -909,15 +877,15 @@ const char *kube_fields_equals(const kube_fields_t *self, const char *key)
 
 char *kube_fields_string(const kube_fields_t *self)
 {
-    s_str_t out = {0};
+    kube_str_t out = {0};
     for (size_t i = 0; i < self->n; i++) {
-        if (i) s_str_adds(&out, ",");
-        s_str_adds(&out, self->terms[i].key);
-        s_str_adds(&out, self->terms[i].op == KUBE_FIELDS_EQ ? "=" : "!=");
+        if (i) kube_str_adds(&out, ",");
+        kube_str_adds(&out, self->terms[i].key);
+        kube_str_adds(&out, self->terms[i].op == KUBE_FIELDS_EQ ? "=" : "!=");
         for (const char *p = self->terms[i].value; *p; p++) {
-            if (strchr("\\,=", *p)) s_str_add(&out, "\\", 1);
-            s_str_add(&out, p, 1);
+            if (strchr("\\,=", *p)) kube_str_add(&out, "\\", 1);
+            kube_str_add(&out, p, 1);
         }
     }
-    return s_str_take(&out);
+    return kube_str_take(&out);
 }

@@ -1,6 +1,8 @@
 /* kube_valid: hand-written matchers for apimachinery's regexes, messages copied from v1.32, and a
  * cause list. Not the per-kind spec checks, which build on these. */
 #include "kube_valid.h"
+#include "kube_obj.h"
+#include "kube_str.h"
 
 #include <assert.h>
 #include <ctype.h>
@@ -11,40 +13,6 @@
 #include <string.h>
 
 /* ---- small owned-string helpers ---- */
-
-typedef struct {
-    char *p;
-    size_t len, cap;
-} s_str_t;
-
-static void s_str_add(s_str_t *s, const char *data, size_t len)
-{
-    if (s->len + len + 1 > s->cap) {
-        size_t cap = s->cap ? s->cap : 64;
-        while (cap < s->len + len + 1) cap *= 2;
-        char *p = realloc(s->p, cap);
-        if (!p) abort();
-        s->p = p;
-        s->cap = cap;
-    }
-    memcpy(s->p + s->len, data, len);
-    s->len += len;
-    s->p[s->len] = '\0';
-}
-
-static void s_str_adds(s_str_t *s, const char *text)
-{
-    s_str_add(s, text, strlen(text));
-}
-
-/* The string built so far, owned by the caller (never NULL). */
-static char *s_str_take(s_str_t *s)
-{
-    if (!s->p) s_str_add(s, "", 0);
-    char *p = s->p;
-    memset(s, 0, sizeof *s);
-    return p;
-}
 
 static char *s_strdup(const char *text)
 {
@@ -104,35 +72,35 @@ static bool s_is_print(uint32_t r)
     return r < 0xF0000;
 }
 
-static void s_quote_rune(s_str_t *out, const unsigned char *s, size_t n, uint32_t r)
+static void s_quote_rune(kube_str_t *out, const unsigned char *s, size_t n, uint32_t r)
 {
     static const char esc[] = "\a\b\f\n\r\t\v", letters[] = "abfnrtv";
     char buf[16];
     const char *e = r && r < 0x80 ? strchr(esc, (int)r) : NULL;
     if (r == '"' || r == '\\') {
-        s_str_add(out, "\\", 1);
-        s_str_add(out, (const char *)s, 1);
+        kube_str_add(out, "\\", 1);
+        kube_str_add(out, (const char *)s, 1);
     } else if (r >= 0x20 && r < 0x7F) {
-        s_str_add(out, (const char *)s, 1);
+        kube_str_add(out, (const char *)s, 1);
     } else if (e) {
         snprintf(buf, sizeof buf, "\\%c", letters[e - esc]);
-        s_str_adds(out, buf);
+        kube_str_adds(out, buf);
     } else if (r < 0x80) {
         snprintf(buf, sizeof buf, "\\x%02x", (unsigned)r);
-        s_str_adds(out, buf);
+        kube_str_adds(out, buf);
     } else if (s_is_print(r)) {
-        s_str_add(out, (const char *)s, n);
+        kube_str_add(out, (const char *)s, n);
     } else {
         snprintf(buf, sizeof buf, r < 0x10000 ? "\\u%04x" : "\\U%08x", (unsigned)r);
-        s_str_adds(out, buf);
+        kube_str_adds(out, buf);
     }
 }
 
 char *kube_quote(const char *s)
 {
-    s_str_t out = {0};
+    kube_str_t out = {0};
     const unsigned char *p = (const unsigned char *)s;
-    s_str_add(&out, "\"", 1);
+    kube_str_add(&out, "\"", 1);
     while (*p) {
         uint32_t r = *p;
         size_t n = 1;
@@ -140,33 +108,33 @@ char *kube_quote(const char *s)
             /* Go shows each byte of ill-formed UTF-8 as \xNN. */
             char buf[8];
             snprintf(buf, sizeof buf, "\\x%02x", *p);
-            s_str_adds(&out, buf);
+            kube_str_adds(&out, buf);
             p++;
             continue;
         }
         s_quote_rune(&out, p, n, r);
         p += n;
     }
-    s_str_add(&out, "\"", 1);
-    return s_str_take(&out);
+    kube_str_add(&out, "\"", 1);
+    return kube_str_take(&out);
 }
 
 /* Go's %#v of a []string: []string{"a", "b"}. */
 static char *s_go_strings(const json_t *array)
 {
-    s_str_t out = {0};
+    kube_str_t out = {0};
     size_t i;
     json_t *v;
-    s_str_adds(&out, "[]string{");
+    kube_str_adds(&out, "[]string{");
     json_array_foreach(array, i, v)
     {
         char *q = kube_quote(json_is_string(v) ? json_string_value(v) : "");
-        if (i) s_str_adds(&out, ", ");
-        s_str_adds(&out, q);
+        if (i) kube_str_adds(&out, ", ");
+        kube_str_adds(&out, q);
         free(q);
     }
-    s_str_adds(&out, "}");
-    return s_str_take(&out);
+    kube_str_adds(&out, "}");
+    return kube_str_take(&out);
 }
 
 /* ---- error list ---- */
@@ -249,14 +217,14 @@ void kube_errs_required(kube_errs_t *self, const char *field, const char *detail
 void kube_errs_not_supported(kube_errs_t *self, const char *field, const char *value,
                              const char *const *supported)
 {
-    s_str_t detail = {0};
+    kube_str_t detail = {0};
     for (size_t i = 0; supported && supported[i]; i++) {
         char *q = kube_quote(supported[i]);
-        s_str_adds(&detail, i ? ", " : "supported values: ");
-        s_str_adds(&detail, q);
+        kube_str_adds(&detail, i ? ", " : "supported values: ");
+        kube_str_adds(&detail, q);
         free(q);
     }
-    char *d = s_str_take(&detail), *q = kube_quote(value);
+    char *d = kube_str_take(&detail), *q = kube_quote(value);
     kube_errs_add(self, "FieldValueNotSupported", field, "Unsupported value: %s%s%s", q, s_sep(d),
                   d);
     free(q);
@@ -323,27 +291,27 @@ static bool s_seen_before(const kube_errs_t *self, size_t i)
 
 char *kube_errs_summary(const kube_errs_t *self, const char *kind, const char *name)
 {
-    s_str_t out = {0}, list = {0};
+    kube_str_t out = {0}, list = {0};
     char *q = kube_quote(name);
     size_t unique = 0;
-    s_str_adds(&out, kind);
-    s_str_adds(&out, " ");
-    s_str_adds(&out, q);
-    s_str_adds(&out, " is invalid");
+    kube_str_adds(&out, kind);
+    kube_str_adds(&out, " ");
+    kube_str_adds(&out, q);
+    kube_str_adds(&out, " is invalid");
     free(q);
     for (size_t i = 0; i < self->n; i++) {
         if (s_seen_before(self, i)) continue;
-        if (unique++) s_str_adds(&list, ", ");
-        s_str_adds(&list, self->causes[i].field);
-        s_str_adds(&list, ": ");
-        s_str_adds(&list, self->causes[i].message);
+        if (unique++) kube_str_adds(&list, ", ");
+        kube_str_adds(&list, self->causes[i].field);
+        kube_str_adds(&list, ": ");
+        kube_str_adds(&list, self->causes[i].message);
     }
-    char *l = s_str_take(&list);
-    if (unique) s_str_adds(&out, unique > 1 ? ": [" : ": ");
-    s_str_adds(&out, l);
-    if (unique > 1) s_str_adds(&out, "]");
+    char *l = kube_str_take(&list);
+    if (unique) kube_str_adds(&out, unique > 1 ? ": [" : ": ");
+    kube_str_adds(&out, l);
+    if (unique > 1) kube_str_adds(&out, "]");
     free(l);
-    return s_str_take(&out);
+    return kube_str_take(&out);
 }
 
 /* ---- format checks ---- */
@@ -518,25 +486,11 @@ kube_msgs_t kube_check_name(kube_name_rule_t rule, const char *name, bool prefix
 
 /* ---- metadata ---- */
 
-static const char *s_json_kind(const json_t *v)
-{
-    switch (json_typeof(v)) {
-    case JSON_OBJECT: return "object";
-    case JSON_ARRAY: return "array";
-    case JSON_STRING: return "string";
-    case JSON_INTEGER:
-    case JSON_REAL: return "number";
-    case JSON_TRUE:
-    case JSON_FALSE: return "bool";
-    default: return "null";
-    }
-}
-
 /* JSON of the wrong type: upstream's decoder refuses it before validation, we report a cause. */
 static void s_type_invalid(kube_errs_t *errs, const char *field, const json_t *v, const char *want)
 {
     kube_errs_add(errs, "FieldValueTypeInvalid", field, "Invalid value: \"%s\": must be %s",
-                  s_json_kind(v), want);
+                  kube_obj_kind(v), want);
 }
 
 /* The string member key of obj; "" when absent or null, and a cause when of another type. */
@@ -615,24 +569,24 @@ static char *s_owner_ref_string(const json_t *ref)
 {
     const char *names[] = {"kind", "name", "uid", "apiVersion"};
     const char *go[] = {"Kind", "Name", "UID", "APIVersion"};
-    s_str_t out = {0};
-    s_str_adds(&out, "&OwnerReference{");
+    kube_str_t out = {0};
+    kube_str_adds(&out, "&OwnerReference{");
     for (size_t i = 0; i < 4; i++) {
         const json_t *v = json_object_get(ref, names[i]);
-        s_str_adds(&out, go[i]);
-        s_str_adds(&out, ":");
-        s_str_adds(&out, json_is_string(v) ? json_string_value(v) : "");
-        s_str_adds(&out, ",");
+        kube_str_adds(&out, go[i]);
+        kube_str_adds(&out, ":");
+        kube_str_adds(&out, json_is_string(v) ? json_string_value(v) : "");
+        kube_str_adds(&out, ",");
     }
     const char *bools[] = {"controller", "blockOwnerDeletion"};
     const char *gob[] = {"Controller:", "BlockOwnerDeletion:"};
     for (size_t i = 0; i < 2; i++) {
         const json_t *v = json_object_get(ref, bools[i]);
-        s_str_adds(&out, gob[i]);
-        s_str_adds(&out, !json_is_boolean(v) ? "nil," : json_is_true(v) ? "*true," : "*false,");
+        kube_str_adds(&out, gob[i]);
+        kube_str_adds(&out, !json_is_boolean(v) ? "nil," : json_is_true(v) ? "*true," : "*false,");
     }
-    s_str_adds(&out, "}");
-    return s_str_take(&out);
+    kube_str_adds(&out, "}");
+    return kube_str_take(&out);
 }
 
 static void s_validate_owner_ref(kube_errs_t *errs, const json_t *ref, const char *field)
@@ -660,20 +614,20 @@ static void s_validate_owner_ref(kube_errs_t *errs, const json_t *ref, const cha
 /* []v1.OwnerReference as %#v shows it, except that pointers show their target, not an address. */
 static char *s_owner_refs_go(const json_t *refs)
 {
-    s_str_t out = {0};
+    kube_str_t out = {0};
     size_t i;
     json_t *ref;
-    s_str_adds(&out, "[]v1.OwnerReference{");
+    kube_str_adds(&out, "[]v1.OwnerReference{");
     json_array_foreach(refs, i, ref)
     {
         const char *m[] = {"apiVersion", "kind", "name", "uid"};
         const char *go[] = {"APIVersion", "Kind", "Name", "UID"};
-        s_str_adds(&out, i ? ", v1.OwnerReference{" : "v1.OwnerReference{");
+        kube_str_adds(&out, i ? ", v1.OwnerReference{" : "v1.OwnerReference{");
         for (size_t j = 0; j < 4; j++) {
             const json_t *v = json_object_get(ref, m[j]);
             char *q = kube_quote(json_is_string(v) ? json_string_value(v) : "");
             char *part = s_printf("%s:%s, ", go[j], q);
-            s_str_adds(&out, part);
+            kube_str_adds(&out, part);
             free(part);
             free(q);
         }
@@ -682,11 +636,11 @@ static char *s_owner_refs_go(const json_t *refs)
         char *tail = s_printf("Controller:(*bool)(%s), BlockOwnerDeletion:(*bool)(%s)}",
                               json_is_boolean(c) ? (json_is_true(c) ? "true" : "false") : "nil",
                               json_is_boolean(b) ? (json_is_true(b) ? "true" : "false") : "nil");
-        s_str_adds(&out, tail);
+        kube_str_adds(&out, tail);
         free(tail);
     }
-    s_str_adds(&out, "}");
-    return s_str_take(&out);
+    kube_str_adds(&out, "}");
+    return kube_str_take(&out);
 }
 
 static void s_validate_owner_refs(kube_errs_t *errs, const json_t *refs)
