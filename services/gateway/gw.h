@@ -135,6 +135,11 @@ json_t *gw_object_decode(gw_req_t *req);
  * fieldValidation=Warn) go into the response's Warning headers. */
 int gw_object_admit(gw_req_t *req, const kube_kind_t *kind, json_t *obj, const char *ns,
                     bool create);
+/* 422 Invalid: "<kind> \"<name>\" is invalid: ..." with one cause per error (a Status as
+ * kube-apiserver's NewInvalid makes). */
+struct kube_errs_t;
+void gw_fail_invalid(gw_req_t *req, const char *kind, const char *group, const char *name,
+                     const struct kube_errs_t *errs);
 /* The store key of an object: /registry/<plural>/<ns>/<name> or /registry/<plural>/<name>. */
 void gw_object_key(const kube_kind_t *kind, const char *ns, const char *name, char *out,
                    size_t outlen);

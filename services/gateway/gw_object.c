@@ -348,17 +348,7 @@ int gw_object_admit(gw_req_t *req, const kube_kind_t *kind, json_t *obj, const c
     kube_validate_meta(errs, meta, kind->namespaced, s_name_rule(kind));
     if (kube_errs_count(errs)) {
         const char *name = json_string_value(json_object_get(meta, "name"));
-        char *summary = kube_errs_summary(errs, kind->kind, name ? name : "");
-        json_t *causes = json_array();
-        for (size_t i = 0; i < kube_errs_count(errs); i++)
-            json_array_append_new(
-                causes, json_pack("{s:s, s:s, s:s}", "reason", kube_errs_reason(errs, i), "message",
-                                  kube_errs_message(errs, i), "field", kube_errs_field(errs, i)));
-        json_t *details = json_pack("{s:s, s:s, s:o}", "name", name ? name : "", "kind", kind->kind,
-                                    "causes", causes);
-        if (*kind->group) json_object_set_new(details, "group", json_string(kind->group));
-        gw_fail(req, 422, "Invalid", details, "%s", summary);
-        free(summary);
+        gw_fail_invalid(req, kind->kind, kind->group, name ? name : "", errs);
         kube_errs_destroy(&errs);
         return -1;
     }
@@ -367,6 +357,23 @@ int gw_object_admit(gw_req_t *req, const kube_kind_t *kind, json_t *obj, const c
     s_strategy(kind, obj, create);
     if (c.unknown_n && !strcmp(c.mode, "Warn")) s_warn_unknown(req, &c);
     return 0;
+}
+
+void gw_fail_invalid(gw_req_t *req, const char *kind, const char *group, const char *name,
+                     const kube_errs_t *errs)
+{
+    char qualified[256];
+    snprintf(qualified, sizeof qualified, "%s%s%s", kind, *group ? "." : "", group);
+    char *summary = kube_errs_summary(errs, qualified, name);
+    json_t *causes = json_array();
+    for (size_t i = 0; i < kube_errs_count(errs); i++)
+        json_array_append_new(
+            causes, json_pack("{s:s, s:s, s:s}", "reason", kube_errs_reason(errs, i), "message",
+                              kube_errs_message(errs, i), "field", kube_errs_field(errs, i)));
+    json_t *details = json_pack("{s:s, s:s, s:o}", "name", name, "kind", kind, "causes", causes);
+    if (*group) json_object_set_new(details, "group", json_string(group));
+    gw_fail(req, 422, "Invalid", details, "%s", summary);
+    free(summary);
 }
 
 void gw_object_key(const kube_kind_t *kind, const char *ns, const char *name, char *out,

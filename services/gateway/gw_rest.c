@@ -392,12 +392,25 @@ static void s_write_update(gw_req_t *req, gw_op_t *op, gw_store_fn *fn)
         gw_op_conflict(req, &op->t, op->t.name);
         return;
     }
+    kube_errs_t *errs = kube_errs_new();
+    kube_validate_meta_update(errs, json_object_get(op->obj, "metadata"),
+                              json_object_get(op->cur, "metadata"));
+    if (kube_errs_count(errs)) {
+        gw_fail_invalid(req, op->t.kind->kind, op->t.kind->group, op->t.name, errs);
+        kube_errs_destroy(&errs);
+        return;
+    }
+    kube_errs_destroy(&errs);
     gw_op_carry_over(op);
     if (op->dry_run) {
         gw_op_set_rv(op->obj, op->cur_mod);
         json_t *obj = op->obj;
         op->obj = NULL;
         gw_op_send_object(req, 200, obj);
+        return;
+    }
+    if (gw_op_ends_deletion(op)) {
+        gw_op_remove(req, op, fn); /* the last finalizer is gone: so is the object */
         return;
     }
     gw_op_write_obj(req, op, op->key, op->cur_mod, false, fn);
@@ -536,90 +549,6 @@ static void s_patch(gw_req_t *req, gw_op_t *op)
     gw_op_read_then(req, op, s_patch_read);
 }
 
-/* Deleting: an object with finalizers, or a pod already given to a node, is only marked (its
- * deletionTimestamp set) and goes once the finalizers are gone or the node has stopped it; any
- * other goes at once. */
-static void s_deleted(gw_req_t *req, bus_in_t *in)
-{
-    gw_op_t *op = req->ctx;
-    store_txn_reply_t *r;
-    if (gw_op_decode(req, in, &store_txn_reply_desc, (void **)&r)) return;
-    if (!r->succeeded) {
-        gw_op_conflict(req, &op->t, op->t.name);
-        return;
-    }
-    const char *uid =
-        json_string_value(json_object_get(json_object_get(op->cur, "metadata"), "uid"));
-    json_t *details = gw_op_details(&op->t, op->t.name);
-    if (uid) json_object_set_new(details, "uid", json_string(uid));
-    gw_respond_json(req, 200,
-                    json_pack("{s:s, s:s, s:{}, s:s, s:o}", "kind", "Status", "apiVersion", "v1",
-                              "metadata", "status", "Success", "details", details));
-}
-
-static void s_delete_read(gw_req_t *req, bus_in_t *in)
-{
-    gw_op_t *op = req->ctx;
-    if (gw_op_take_current(req, in, false)) return;
-    json_t *opts =
-        req->body.len ? json_loadb((const char *)req->body.data, req->body.len, 0, NULL) : NULL;
-    json_t *pre = json_object_get(opts, "preconditions");
-    const char *want_uid = json_string_value(json_object_get(pre, "uid"));
-    const char *want_rv = json_string_value(json_object_get(pre, "resourceVersion"));
-    json_t *meta = json_object_get(op->cur, "metadata");
-    const char *uid = json_string_value(json_object_get(meta, "uid"));
-    const char *rv = json_string_value(json_object_get(meta, "resourceVersion"));
-    bool failed =
-        (want_uid && (!uid || strcmp(want_uid, uid))) || (want_rv && (!rv || strcmp(want_rv, rv)));
-    json_decref(opts);
-    if (failed) {
-        char res[128];
-        gw_resource_name(op->t.kind, res, sizeof res);
-        gw_fail(req, 409, "Conflict", gw_op_details(&op->t, op->t.name),
-                "Operation cannot be fulfilled on %s \"%s\": Precondition failed: UID in "
-                "precondition: %s, UID in object meta: %s",
-                res, op->t.name, want_uid ? want_uid : "", uid ? uid : "");
-        return;
-    }
-    bool finalizers = json_array_size(json_object_get(meta, "finalizers")) > 0;
-    if (finalizers || !strcmp(op->t.kind->plural, "namespaces")) {
-        /* Marked, not removed: whoever owns the finalizers (the namespace controller for a
-         * namespace's contents) removes it when done. */
-        op->obj = json_deep_copy(op->cur);
-        json_t *m = json_object_get(op->obj, "metadata");
-        if (!json_object_get(m, "deletionTimestamp")) {
-            char ts[32];
-            kube_time_rfc3339(kube_time_now(), ts);
-            json_object_set_new(m, "deletionTimestamp", json_string(ts));
-            json_object_set_new(m, "deletionGracePeriodSeconds", json_integer(0));
-        }
-        if (!strcmp(op->t.kind->plural, "namespaces"))
-            json_object_set_new(op->obj, "status", json_pack("{s:s}", "phase", "Terminating"));
-        op->verb = S_UPDATE;
-        if (op->dry_run) {
-            json_t *obj = op->obj;
-            op->obj = NULL;
-            gw_op_send_object(req, 200, obj);
-            return;
-        }
-        gw_op_write_obj(req, op, op->key, op->cur_mod, false, s_written);
-        return;
-    }
-    if (op->dry_run) {
-        json_t *obj = op->cur;
-        op->cur = NULL;
-        gw_op_send_object(req, 200, obj);
-        return;
-    }
-    store_compare_t cmp = {.key = op->key,
-                           .target = STORE_COMPARE_TARGET_MOD,
-                           .op = STORE_COMPARE_OP_EQ,
-                           .value = op->cur_mod};
-    store_op_t del = {.type = STORE_OP_TYPE_DELETE, .key = op->key};
-    store_txn_request_t txn = {.compares = {1, &cmp}, .success = {1, &del}};
-    gw_store_call(req, &store_txn_request_desc, &txn, s_deleted);
-}
-
 void gw_op_method_not_allowed(gw_req_t *req)
 {
     gw_fail(req, 405, "MethodNotAllowed", NULL,
@@ -710,7 +639,7 @@ void gw_rest_handle(gw_req_t *req, const gw_target_t *t)
         return;
     }
     default: {
-        gw_op_read_then(req, op, s_delete_read);
+        gw_rest_delete(req, op);
         return;
     }
     }

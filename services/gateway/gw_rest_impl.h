@@ -11,6 +11,15 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+/* DeleteOptions, as read from a delete's body or query. */
+typedef struct {
+    bool has_grace, has_uid, has_rv;
+    int64_t grace;
+    int policy; /* none, Orphan, Background, Foreground (gw_rest_delete.c) */
+    int orphan; /* the deprecated orphanDependents: -1 unset, 0, 1 */
+    char uid[64], rv[32];
+} gw_delete_opts_t;
+
 typedef struct {
     gw_target_t t;
     char key[600];
@@ -27,6 +36,8 @@ typedef struct {
     uint32_t limit;
     json_t *items;
     char rv[32];
+    /* delete */
+    gw_delete_opts_t del;
 } gw_op_t;
 
 enum { S_GET, S_LIST, S_CREATE, S_UPDATE, S_PATCH, S_DELETE };
@@ -50,4 +61,10 @@ int gw_op_patch_apply(gw_req_t *req, gw_op_t *op, json_t **out);
 void gw_op_method_not_allowed(gw_req_t *req);
 
 void gw_rest_list(gw_req_t *req, gw_op_t *op);
+void gw_rest_delete(gw_req_t *req, gw_op_t *op);
+/* Whether an update (op->obj, after gw_op_carry_over) removes the last finalizer of an object
+ * marked for deletion with no grace period left: then it is removed, not written. */
+bool gw_op_ends_deletion(const gw_op_t *op);
+/* Removes op->key if its mod revision is still op->cur_mod; fn gets the txn reply. */
+void gw_op_remove(gw_req_t *req, gw_op_t *op, gw_store_fn *fn);
 void gw_rest_subresource(gw_req_t *req, const gw_target_t *t);

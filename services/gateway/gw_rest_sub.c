@@ -1,6 +1,7 @@
 /* gw_rest_sub: the status subresource (only it changes status), scale (spec.replicas as an
- * autoscaling/v1 Scale), pods/binding (spec.nodeName, once), the subresources a node agent
- * serves (503 until one does), and the namespaces every cluster has. */
+ * autoscaling/v1 Scale), pods/binding (spec.nodeName, once), namespaces/finalize (its
+ * spec.finalizers), the subresources a node agent serves (503 until one does), and the namespaces
+ * every cluster has. */
 #include "gw_rest_impl.h"
 
 #include "bus_err.h"
@@ -139,6 +140,15 @@ static void s_sub_read(gw_req_t *req, bus_in_t *in)
         json_t *spec = json_object_get(op->obj, "spec");
         json_object_set(spec, "replicas", n);
         gw_op_carry_over(op);
+    } else if (!strcmp(sub, "finalize")) {
+        /* A namespace's spec.finalizers, and nothing else, from the body. */
+        json_t *fins = json_object_get(json_object_get(body, "spec"), "finalizers");
+        json_t *spec = json_object_get(op->obj, "spec");
+        if (!json_is_object(spec)) json_object_set_new(op->obj, "spec", spec = json_object());
+        if (json_array_size(fins))
+            json_object_set(spec, "finalizers", fins);
+        else
+            json_object_del(spec, "finalizers");
     } else { /* binding */
         const char *node =
             json_string_value(json_object_get(json_object_get(body, "target"), "name"));
@@ -176,8 +186,9 @@ void gw_rest_subresource(gw_req_t *req, const gw_target_t *t)
     const char *m = req->method, *sub = t->sub;
     bool ok = (!strcmp(sub, "status") || !strcmp(sub, "scale"))
                   ? (!strcmp(m, "GET") || !strcmp(m, "PUT") || !strcmp(m, "PATCH"))
-              : !strcmp(sub, "binding") ? !strcmp(m, "POST")
-                                        : false;
+              : !strcmp(sub, "binding")  ? !strcmp(m, "POST")
+              : !strcmp(sub, "finalize") ? !strcmp(m, "PUT")
+                                         : false;
     if (!strcmp(sub, "log") || !strcmp(sub, "exec") || !strcmp(sub, "attach") ||
         !strcmp(sub, "portforward") || !strcmp(sub, "token") || !strcmp(sub, "eviction")) {
         gw_fail(req, 503, "ServiceUnavailable", NULL,

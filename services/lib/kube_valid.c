@@ -675,6 +675,33 @@ static void s_validate_owner_refs(kube_errs_t *errs, const json_t *refs)
     free(first);
 }
 
+void kube_validate_meta_update(kube_errs_t *errs, const json_t *meta, const json_t *old)
+{
+    if (!json_object_get(old, "deletionTimestamp")) return;
+    const json_t *had = json_object_get(old, "finalizers");
+    json_t *added = json_array();
+    size_t i, j;
+    json_t *f, *g;
+    json_array_foreach(json_object_get(meta, "finalizers"), i, f)
+    {
+        bool known = !json_is_string(f);
+        json_array_foreach(had, j, g) known |= json_equal(f, g);
+        if (!known) json_array_append(added, f);
+    }
+    if (json_array_size(added)) {
+        char *go = s_go_strings(added);
+        kube_str_t msg = {0};
+        kube_str_adds(&msg, "no new finalizers can be added if the object is being deleted, "
+                            "found new finalizers ");
+        kube_str_adds(&msg, go);
+        char *text = kube_str_take(&msg);
+        kube_errs_forbidden(errs, "metadata.finalizers", text);
+        free(text);
+        free(go);
+    }
+    json_decref(added);
+}
+
 static void s_validate_finalizers(kube_errs_t *errs, const json_t *finalizers)
 {
     const char *field = "metadata.finalizers";

@@ -98,6 +98,11 @@ kube_msgs_t kube_check_name(kube_name_rule_t rule, const char *name, bool prefix
 void kube_validate_meta(kube_errs_t *errs, const json_t *meta, bool namespaced,
                         kube_name_rule_t name_rule);
 
+/* The checks of an update's metadata against the stored object's that kube-apiserver makes and
+ * kubus does not settle by carrying values over: an object being deleted (old has a
+ * deletionTimestamp) takes no new finalizers. */
+void kube_validate_meta_update(kube_errs_t *errs, const json_t *meta, const json_t *old);
+
 /* Validates a metav1.LabelSelector object as ValidateLabelSelector does, under path (e.g.
  * "spec.selector"); NULL or JSON null is valid. */
 void kube_validate_label_selector(kube_errs_t *errs, const json_t *selector, const char *path);

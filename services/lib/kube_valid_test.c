@@ -420,6 +420,32 @@ static void s_test_generate(void)
     free(base);
 }
 
+/* An object being deleted keeps the finalizers it has and may lose them, but gains none. */
+static void s_test_meta_update(void)
+{
+    json_t *old = json_loads("{\"finalizers\":[\"a/x\",\"b\"]}", 0, NULL);
+    json_t *meta = json_loads("{\"finalizers\":[\"b\",\"c\",\"a/x\",\"d\"]}", 0, NULL);
+    kube_errs_t *e = kube_errs_new();
+    kube_validate_meta_update(e, meta, old); /* not being deleted: anything goes */
+    assert(kube_errs_count(e) == 0);
+    json_object_set_new(old, "deletionTimestamp", json_string("2026-11-23T10:00:00Z"));
+    kube_validate_meta_update(e, meta, old);
+    assert(kube_errs_count(e) == 1);
+    s_cause(e, 0, "FieldValueForbidden", "metadata.finalizers",
+            "Forbidden: no new finalizers can be added if the object is being deleted, found new "
+            "finalizers []string{\"c\", \"d\"}");
+    kube_errs_destroy(&e);
+    e = kube_errs_new();
+    json_object_set_new(meta, "finalizers", json_pack("[s]", "b"));
+    kube_validate_meta_update(e, meta, old);
+    json_object_del(meta, "finalizers");
+    kube_validate_meta_update(e, meta, old);
+    assert(kube_errs_count(e) == 0);
+    kube_errs_destroy(&e);
+    json_decref(old);
+    json_decref(meta);
+}
+
 void kube_valid_test(bool verbose)
 {
     if (sodium_init() < 0) abort();
@@ -431,6 +457,7 @@ void kube_valid_test(bool verbose)
     s_test_meta_names();
     s_test_meta_maps();
     s_test_meta_owners();
+    s_test_meta_update();
     s_test_selector();
     s_test_generate();
     if (verbose) printf("kube_valid: ok\n");

@@ -540,3 +540,121 @@ def test_secrets_are_sealed_in_the_store(ctx):
     key = os.path.join(k.dir, 'pki', 'secrets.key')
     check(os.stat(key).st_mode & 0o777 == 0o600, oct(os.stat(key).st_mode))
     k.down()
+
+
+def test_kubectl_delete_finalizers_grace_and_propagation(ctx):
+    k = Kube(ctx)
+    t = k.token()
+
+    def meta(kind, name, *rest):
+        r = k.run('get', kind, name, '-o', 'json', *rest)
+        return json.loads(r.stdout)['metadata']
+
+    def gone(kind, name):
+        r = k.run('get', kind, name, ok=False)
+        check('(NotFound)' in r.stderr, r.stderr)
+
+    # Finalizers hold an object: delete only marks it, and it may lose finalizers but not gain any.
+    k.run('create', '-f', k.file('held.yaml', """apiVersion: v1
+kind: ConfigMap
+metadata: {name: held, finalizers: [example.com/hold]}
+"""))
+    r = k.run('delete', 'configmap', 'held', '--wait=false')
+    check(r.stdout.strip() == 'configmap "held" deleted', r.stdout)
+    m = meta('configmap', 'held')
+    check(m.get('deletionTimestamp') and m.get('deletionGracePeriodSeconds') == 0 and
+          m['finalizers'] == ['example.com/hold'], m)
+    r = k.run('patch', 'configmap', 'held', '--type=json', '-p',
+              '[{"op":"add","path":"/metadata/finalizers/-","value":"example.com/more"}]', ok=False)
+    check('metadata.finalizers: Forbidden: no new finalizers can be added if the object is being '
+          'deleted, found new finalizers []string{"example.com/more"}' in r.stderr, r.stderr)
+    r = k.run('delete', 'configmap', 'held', '--wait=false')  # again: nothing changes
+    check(meta('configmap', 'held')['deletionTimestamp'] == m['deletionTimestamp'], 'moved')
+    k.run('patch', 'configmap', 'held', '--type=merge', '-p', '{"metadata":{"finalizers":null}}')
+    gone('configmap', 'held')
+
+    # The propagation policy becomes the garbage collector's finalizer.
+    for cascade, finalizer in (('orphan', 'orphan'), ('foreground', 'foregroundDeletion')):
+        k.run('create', 'configmap', 'c-' + cascade)
+        k.run('delete', 'configmap', 'c-' + cascade, '--cascade=' + cascade, '--wait=false')
+        m = meta('configmap', 'c-' + cascade)
+        check(m['finalizers'] == [finalizer] and m.get('deletionTimestamp'), m)
+        k.run('patch', 'configmap', 'c-' + cascade, '--type=json', '-p',
+              '[{"op":"remove","path":"/metadata/finalizers/0"}]')
+        gone('configmap', 'c-' + cascade)
+
+    # A pod on a node is deleted gracefully; one no node has goes at once.
+    pod = """apiVersion: v1
+kind: Pod
+metadata: {name: %s}
+spec:
+  %s
+  terminationGracePeriodSeconds: 45
+  containers: [{name: c, image: busybox}]
+"""
+    k.run('create', '-f', k.file('p1.yaml', pod % ('on-node', 'nodeName: node-1')))
+    k.run('create', '-f', k.file('p2.yaml', pod % ('unscheduled', '')))
+    k.run('delete', 'pod', 'unscheduled', '--wait=false')
+    gone('pod', 'unscheduled')
+    before = int(time.time())
+    k.run('delete', 'pod', 'on-node', '--wait=false')
+    m = meta('pod', 'on-node')
+    check(m['deletionGracePeriodSeconds'] == 45, m)
+    at = time.mktime(time.strptime(m['deletionTimestamp'], '%Y-%m-%dT%H:%M:%SZ')) - time.timezone
+    check(before + 44 <= at <= time.time() + 46, (before, m['deletionTimestamp']))
+    r = k.run('get', 'pod', 'on-node', '--no-headers')
+    check(r.stdout.split()[2] == 'Terminating', r.stdout)
+    k.run('delete', 'pod', 'on-node', '--wait=false', '--grace-period=90')  # longer: no change
+    check(meta('pod', 'on-node')['deletionGracePeriodSeconds'] == 45, 'grace grew')
+    k.run('delete', 'pod', 'on-node', '--wait=false', '--grace-period=5')  # shorter: taken
+    m2 = meta('pod', 'on-node')
+    at2 = time.mktime(time.strptime(m2['deletionTimestamp'], '%Y-%m-%dT%H:%M:%SZ')) - time.timezone
+    check(m2['deletionGracePeriodSeconds'] == 5 and at2 == at - 40, (m, m2))
+    r = k.run('delete', 'pod', 'on-node', '--grace-period=0', '--force')
+    check(r.stdout.strip() == 'pod "on-node" force deleted', r.stdout)
+    gone('pod', 'on-node')
+
+    # Preconditions and bad options, over the API itself.
+    k.run('create', 'configmap', 'pre')
+    uid = meta('configmap', 'pre')['uid']
+    url = '/api/v1/namespaces/default/configmaps/pre'
+    for body, code, text in (
+            ({'preconditions': {'uid': 'other'}}, 409,
+             'Operation cannot be fulfilled on ConfigMap "pre": the UID in the precondition '
+             '(other) does not match the UID in record (%s). The object might have been deleted '
+             'and then recreated' % uid),
+            ({'preconditions': {'resourceVersion': '1'}}, 409,
+             'the ResourceVersion in the precondition (1) does not match'),
+            ({'propagationPolicy': 'Sometimes'}, 422,
+             'DeleteOptions.meta.k8s.io "" is invalid: propagationPolicy: Unsupported value: '
+             '"Sometimes": supported values: "Foreground", "Background", "Orphan"'),
+            ({'propagationPolicy': 'Orphan', 'orphanDependents': True}, 422,
+             'orphanDependents and deletionPropagation cannot be both set')):
+        status, _, out = k.https(url, token=t, method='DELETE', body=json.dumps(body).encode(),
+                                 headers={'Content-Type': 'application/json'})
+        doc = json.loads(out)
+        check(status == code and text in doc['message'], (body, status, out))
+    status, _, out = k.https(url, token=t, method='DELETE', body=json.dumps(
+        {'preconditions': {'uid': uid}}).encode(), headers={'Content-Type': 'application/json'})
+    check(status == 200 and json.loads(out)['status'] == 'Success', out)
+    gone('configmap', 'pre')
+
+    # A namespace ends in two steps: Terminating until its finalizers are gone, then deleted.
+    k.run('create', 'namespace', 'ending')
+    k.run('create', 'configmap', 'x', '-n', 'ending')
+    k.run('delete', 'namespace', 'ending', '--wait=false')
+    r = k.run('get', 'namespace', 'ending', '--no-headers')
+    check(r.stdout.split()[1] == 'Terminating', r.stdout)
+    r = k.run('create', 'configmap', 'y', '-n', 'ending', ok=False)
+    check('unable to create new content in namespace ending because it is being terminated'
+          in r.stderr, r.stderr)
+    k.run('delete', 'namespace', 'ending', '--wait=false')  # its finalizer still holds it
+    k.run('get', 'namespace', 'ending')
+    doc = json.loads(k.run('get', 'namespace', 'ending', '-o', 'json').stdout)
+    check(doc['spec']['finalizers'] == ['kubernetes'], doc)
+    doc['spec']['finalizers'] = []
+    k.run('replace', '--raw', '/api/v1/namespaces/ending/finalize', '-f',
+          k.file('fin.json', json.dumps(doc)))
+    k.run('delete', 'namespace', 'ending')
+    gone('namespace', 'ending')
+    k.down()
