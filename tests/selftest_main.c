@@ -20,6 +20,7 @@
 #include "gw_defaults.h"
 #include "gw_proto.h"
 #include "gw_rbac.h"
+#include "gw_sa.h"
 #include "gw_table_fns.h"
 #include "kube_obj.h"
 #include "kube_patch.h"

@@ -31,6 +31,7 @@
     T(gw_rbac)       \
     T(gw_proto)      \
     T(gw_seal)       \
+    T(gw_sa)         \
     T(store_kv)      \
     T(lincheck)      \
     T(raft_memlog)   \

@@ -6,6 +6,7 @@
  * Runs on the bus as the certificate NAME (role gateway); bearer tokens come from
  * DIR/tokens.csv. */
 #include "gw.h"
+#include "gw_sa.h"
 
 #include "bus_err.h"
 #include "bus_log.h"
@@ -90,7 +91,8 @@ int main(int argc, char **argv)
     }
     int rc = 1;
     if (gw_auth_load(&gw, err, sizeof err) || gw_seal_init(dir, err, sizeof err) ||
-        gw_api_init(&gw, err, sizeof err) || gw_watch_init(&gw) || gw_authz_init(&gw) ||
+        gw_sa_init(dir, err, sizeof err) || gw_api_init(&gw, err, sizeof err) ||
+        gw_watch_init(&gw) || gw_authz_init(&gw) ||
         gw_http_start(&gw, listens, n, err, sizeof err)) {
         log_error("gateway.start", "error=\"%s\"", err);
     } else {
@@ -106,6 +108,7 @@ int main(int argc, char **argv)
     gw_http_stop(&gw);
     gw_watch_free();
     gw_authz_free();
+    gw_sa_free();
     gw_api_free(&gw);
     json_decref(gw.tokens);
     log_info("gateway.stopped", "name=%s", name);

@@ -35,8 +35,10 @@ typedef struct {
 /* Who made a request. */
 typedef struct {
     char name[256];
+    char uid[64];
     char groups[8][64];
     int groups_n;
+    char credential[64]; /* "JTI=..." for a service account token (whoami shows it) */
 } gw_user_t;
 
 enum { GW_PENDING_NONE = 0, GW_PENDING_STORE, GW_PENDING_DONE };
@@ -158,6 +160,7 @@ void gw_watch_free(void);
 int gw_authz_init(gw_t *gw);
 void gw_authz_free(void);
 void gw_authz_event(const store_event_t *ev); /* a change heard on the bus */
+bool gw_authz_loaded(void);                   /* the policy (and service accounts) are known */
 /* 0 when allowed; -1 after answering 403 (or 503 before the policy is loaded). */
 int gw_authz_path(gw_req_t *req);
 int gw_authz_resource(gw_req_t *req, const gw_target_t *t, const char *verb);

@@ -6,6 +6,8 @@
 #include "gw.h"
 
 #include "bus_log.h"
+#include "gw_sa.h"
+#include "kube_time.h"
 
 #include <errno.h>
 #include <sodium.h>
@@ -66,7 +68,9 @@ static int s_add(gw_t *gw, char *line, int lineno, char *err, size_t errlen)
     char hex[65];
     s_hash(f[0], hex);
     sodium_memzero(f[0], strlen(f[0]));
-    json_object_set_new(gw->tokens, hex, json_pack("{s:s, s:o}", "user", f[1], "groups", groups));
+    json_object_set_new(
+        gw->tokens, hex,
+        json_pack("{s:s, s:s, s:o}", "user", f[1], "uid", n > 2 ? f[2] : "", "groups", groups));
     return 0;
 }
 
@@ -147,6 +151,24 @@ int gw_auth(gw_req_t *req)
         s_hash(token, hex);
         who = json_object_get(req->gw->tokens, hex);
     }
+    if (!who && h && strncasecmp(h, "Bearer ", 7) == 0) {
+        /* A service account's token? */
+        const char *token = h + 7;
+        while (*token == ' ') token++;
+        char why[256] = "";
+        int rc = gw_sa_verify(token, kube_time_now(), &req->user, why, sizeof why);
+        if (rc == -2 && !gw_authz_loaded()) {
+            gw_fail(req, 503, "ServiceUnavailable", NULL,
+                    "the service accounts are not loaded yet; try again shortly");
+            return -1;
+        }
+        if (rc < 0) log_debug("gateway.auth", "refused=service-account why=\"%s\"", why);
+        if (rc == 1) {
+            snprintf(req->user.groups[req->user.groups_n++], sizeof req->user.groups[0],
+                     "system:authenticated");
+            return 0;
+        }
+    }
     if (!who) {
         if (s_public(req->path)) {
             snprintf(req->user.name, sizeof req->user.name, "system:anonymous");
@@ -159,6 +181,8 @@ int gw_auth(gw_req_t *req)
     }
     snprintf(req->user.name, sizeof req->user.name, "%s",
              json_string_value(json_object_get(who, "user")));
+    const char *uid = json_string_value(json_object_get(who, "uid"));
+    snprintf(req->user.uid, sizeof req->user.uid, "%s", uid ? uid : "");
     size_t i;
     json_t *g;
     req->user.groups_n = 0;

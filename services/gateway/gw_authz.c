@@ -1,15 +1,17 @@
 /* gw_authz: who may do what. Every request is decided by kube-apiserver's order of authorizers:
  * the group system:masters may do anything; everyone else by RBAC (gw_rbac) over the Roles,
- * ClusterRoles and bindings in the store. The policy is loaded from the store at start (after
- * writing kube-apiserver's bootstrap roles and bindings where absent) and kept current from the
- * store's change events; an event that shows a missed change reloads it. Until it is loaded,
- * requests of anyone but system:masters get 503, never a guess. */
+ * ClusterRoles and bindings in the store. The service accounts (gw_sa) load and change with them.
+ * The policy is loaded from the store at start (after writing kube-apiserver's bootstrap roles and
+ * bindings where absent) and kept current from the store's change events; an event that shows a
+ * missed change reloads it. Until it is loaded, requests of anyone but system:masters get 503,
+ * never a guess. */
 #include "gw.h"
 
 #include "bus_arena.h"
 #include "bus_err.h"
 #include "bus_log.h"
 #include "gw_rbac.h"
+#include "gw_sa.h"
 #include "kube_obj.h"
 #include "kube_time.h"
 
@@ -18,10 +20,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* The four RBAC resources, and the service accounts (gw_sa) whose tokens authenticate. */
 static const char *const s_plurals[] = {"clusterroles", "clusterrolebindings", "roles",
-                                        "rolebindings"};
-static const char *const s_kinds[] = {"ClusterRole", "ClusterRoleBinding", "Role", "RoleBinding"};
-#define S_RBAC_N 4
+                                        "rolebindings", "serviceaccounts"};
+static const char *const s_kinds[] = {"ClusterRole", "ClusterRoleBinding", "Role", "RoleBinding",
+                                      "ServiceAccount"};
+#define S_RBAC_N 5
+#define S_SA     4
 
 static struct {
     gw_t *gw;
@@ -32,6 +37,11 @@ static struct {
     uint64_t last_rev[S_RBAC_N]; /* per resource: the last change applied */
     bus_arena_t *arena;
 } s;
+
+static int s_put(int i, const json_t *obj)
+{
+    return i == S_SA ? gw_sa_put(obj) : gw_rbac_put(s.policy, obj);
+}
 
 static int s_index(const char *key)
 {
@@ -74,11 +84,16 @@ static void s_list_reply(bus_service_t *svc, bus_in_t *in, void *arg)
         json_t *obj = kube_obj_decode(kvs[j].value.data, kvs[j].value.len, e, sizeof e);
         if (obj) {
             json_object_set_new(obj, "kind", json_string(s_kinds[i]));
-            int rc = gw_rbac_put(s.policy, obj);
+            int rc = s_put(i, obj);
             if (rc) log_info("gateway.authz.refused", "key=%s rc=%d", kvs[j].key, rc);
         }
         json_decref(obj);
     }
+    if (r->more)
+        log_error("gateway.authz.load",
+                  "resource=%s detail=\"more objects than the gateway "
+                  "keeps; the rest are ignored\"",
+                  s_plurals[i]);
     if (r->header && r->header->revision > s.last_rev[i]) s.last_rev[i] = r->header->revision;
     if (--s.loading == 0) {
         if (s.load_failed) {
@@ -102,13 +117,16 @@ static void s_load(void)
 {
     gw_rbac_destroy(&s.policy);
     s.policy = gw_rbac_new();
+    gw_sa_reset();
     s.loaded = false;
     s.load_failed = false;
     s.loading = S_RBAC_N;
     for (int i = 0; i < S_RBAC_N; i++) {
         char key[64];
         snprintf(key, sizeof key, "/registry/%s/", s_plurals[i]);
-        store_range_request_t q = {.key = key, .prefix = true, .limit = GW_RBAC_OBJECTS_MAX};
+        store_range_request_t q = {.key = key,
+                                   .prefix = true,
+                                   .limit = i == S_SA ? GW_SA_ACCOUNTS_MAX : GW_RBAC_OBJECTS_MAX};
         bus_call_t call = {.service = "store",
                            .desc = &store_range_request_desc,
                            .body = &q,
@@ -144,14 +162,17 @@ void gw_authz_event(const store_event_t *ev)
         const char *slash = strchr(rest, '/');
         char ns[256] = "";
         if (slash && (size_t)(slash - rest) < sizeof ns) memcpy(ns, rest, (size_t)(slash - rest));
-        gw_rbac_remove(s.policy, s_kinds[i], ns, slash ? slash + 1 : rest);
+        if (i == S_SA)
+            gw_sa_remove(ns, slash ? slash + 1 : rest);
+        else
+            gw_rbac_remove(s.policy, s_kinds[i], ns, slash ? slash + 1 : rest);
         return;
     }
     char e[128];
     json_t *obj = kube_obj_decode(ev->kv->value.data, ev->kv->value.len, e, sizeof e);
     if (obj) {
         json_object_set_new(obj, "kind", json_string(s_kinds[i]));
-        int rc = gw_rbac_put(s.policy, obj);
+        int rc = s_put(i, obj);
         if (rc) log_info("gateway.authz.refused", "key=%s rc=%d", ev->kv->key, rc);
     }
     json_decref(obj);
@@ -208,6 +229,11 @@ int gw_authz_init(gw_t *gw)
     s.arena = bus_arena_new(64u << 20);
     /* After the loop starts (the bus links must be up for the calls to go). */
     return bus_service_after(gw->svc, 0, s_start, NULL, NULL) < 0 ? -1 : 0;
+}
+
+bool gw_authz_loaded(void)
+{
+    return s.loaded;
 }
 
 void gw_authz_free(void)
@@ -348,9 +374,13 @@ void gw_authz_review(gw_req_t *req, bool access)
         json_t *groups = json_array();
         for (int i = 0; i < req->user.groups_n; i++)
             json_array_append_new(groups, json_string(req->user.groups[i]));
-        json_object_set_new(
-            out, "status",
-            json_pack("{s:{s:s, s:o}}", "userInfo", "username", req->user.name, "groups", groups));
+        json_t *info = json_pack("{s:s, s:o}", "username", req->user.name, "groups", groups);
+        if (req->user.uid[0]) json_object_set_new(info, "uid", json_string(req->user.uid));
+        if (req->user.credential[0])
+            json_object_set_new(info, "extra",
+                                json_pack("{s:[s]}", "authentication.kubernetes.io/credential-id",
+                                          req->user.credential));
+        json_object_set_new(out, "status", json_pack("{s:o}", "userInfo", info));
     }
     json_decref(obj);
     gw_respond_json(req, 201, out);

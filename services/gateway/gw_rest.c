@@ -9,12 +9,14 @@
 #include "bus_arena.h"
 #include "bus_err.h"
 #include "bus_log.h"
+#include "gw_sa.h"
 #include "kube_obj.h"
 #include "kube_patch.h"
 #include "kube_select.h"
 #include "kube_time.h"
 #include "kube_valid.h"
 
+#include <assert.h>
 #include <inttypes.h>
 #include <stdint.h>
 #include <sodium.h>
@@ -244,6 +246,47 @@ void gw_op_stamp_new(const kube_kind_t *kind, json_t *obj)
     json_object_del(meta, "deletionGracePeriodSeconds");
 }
 
+/* A new namespace comes with what every namespace has (gw_sa_namespace_objects), in the same
+ * transaction: a pod made right after it finds its default ServiceAccount. */
+static void s_write_namespace(gw_req_t *req, gw_op_t *op, const char *name)
+{
+    json_t *objs = gw_sa_namespace_objects(name);
+    json_array_insert(objs, 0, op->obj);
+    json_object_del(json_object_get(op->obj, "metadata"), "resourceVersion");
+    size_t n = json_array_size(objs);
+    store_op_t puts[4];
+    bus_buf_t bufs[4];
+    char keys[4][600];
+    assert(n <= 4);
+    int rc = 0;
+    for (size_t i = 0; i < n; i++) {
+        json_t *o = json_array_get(objs, i);
+        json_t *m = json_object_get(o, "metadata");
+        const char *kind = json_string_value(json_object_get(o, "kind"));
+        if (i == 0)
+            snprintf(keys[i], sizeof keys[i], "%s", op->key);
+        else
+            snprintf(keys[i], sizeof keys[i], "/registry/%s/%s/%s",
+                     !strcmp(kind, "ServiceAccount") ? "serviceaccounts" : "configmaps", name,
+                     json_string_value(json_object_get(m, "name")));
+        bus_buf_init(&bufs[i], 1u << 24);
+        rc |= kube_obj_encode(o, &bufs[i]);
+        puts[i] = (store_op_t){.type = STORE_OP_TYPE_PUT,
+                               .key = keys[i],
+                               .value = {.data = bufs[i].data, .len = bufs[i].len}};
+    }
+    if (rc) {
+        gw_fail(req, 413, "RequestEntityTooLarge", NULL, "the object is too large");
+    } else {
+        store_compare_t cmp = {
+            .key = op->key, .target = STORE_COMPARE_TARGET_CREATE, .op = STORE_COMPARE_OP_EQ};
+        store_txn_request_t txn = {.compares = {1, &cmp}, .success = {n, puts}};
+        gw_store_call(req, &store_txn_request_desc, &txn, s_written);
+    }
+    for (size_t i = 0; i < n; i++) bus_buf_free(&bufs[i]);
+    json_decref(objs);
+}
+
 static void s_create_go(gw_req_t *req, gw_op_t *op)
 {
     gw_op_stamp_new(op->t.kind, op->obj);
@@ -256,8 +299,14 @@ static void s_create_go(gw_req_t *req, gw_op_t *op)
         gw_op_send_object(req, 201, obj);
         return;
     }
+    if (!*op->t.kind->group && !strcmp(op->t.kind->plural, "namespaces")) {
+        s_write_namespace(req, op, name);
+        return;
+    }
     gw_op_write_obj(req, op, op->key, 0, true, s_written);
 }
+
+static void s_create_admitted(gw_req_t *req, gw_op_t *op);
 
 /* NamespaceLifecycle: objects go only into namespaces that exist and are not ending. */
 static void s_ns_reply(gw_req_t *req, bus_in_t *in)
@@ -285,6 +334,49 @@ static void s_ns_reply(gw_req_t *req, bus_in_t *in)
                 "because it is being terminated",
                 res, name ? name : "", op->t.ns);
         return;
+    }
+    s_create_admitted(req, op);
+}
+
+/* ServiceAccount admission, when the account was not among those known: the store says. */
+static void s_account_reply(gw_req_t *req, bus_in_t *in)
+{
+    gw_op_t *op = req->ctx;
+    store_range_reply_t *r;
+    if (gw_op_decode(req, in, &store_range_reply_desc, (void **)&r)) return;
+    const char *account = gw_sa_pod_account(op->obj);
+    const kube_kind_t *sak = gw_kind_by_plural("", "v1", "serviceaccounts");
+    json_t *sa = r->kvs.n && sak ? gw_object_load(sak, &((store_kv_t *)r->kvs.v)[0]) : NULL;
+    if (!sa) {
+        const char *name =
+            json_string_value(json_object_get(json_object_get(op->obj, "metadata"), "name"));
+        gw_fail(req, 403, "Forbidden", gw_op_details(&op->t, name ? name : ""),
+                "pods \"%s\" is forbidden: error looking up service account %s/%s: "
+                "serviceaccount \"%s\" not found",
+                name ? name : "", op->t.ns, account, account);
+        return;
+    }
+    json_t *am = json_object_get(sa, "automountServiceAccountToken");
+    gw_sa_pod_mount(op->obj, json_is_boolean(am) ? json_is_true(am) : -1);
+    json_decref(sa);
+    s_create_go(req, op);
+}
+
+/* After NamespaceLifecycle, ServiceAccount admission for a pod: from the accounts known, else
+ * from the store (one made a moment ago may not have reached this gateway yet). */
+static void s_create_admitted(gw_req_t *req, gw_op_t *op)
+{
+    if (!*op->t.kind->group && !strcmp(op->t.kind->plural, "pods")) {
+        const char *account = gw_sa_pod_account(op->obj);
+        int automount;
+        if (!gw_sa_lookup(op->t.ns, account, &automount)) {
+            char key[600];
+            snprintf(key, sizeof key, "/registry/serviceaccounts/%s/%s", op->t.ns, account);
+            store_range_request_t q = {.key = key};
+            gw_store_call(req, &store_range_request_desc, &q, s_account_reply);
+            return;
+        }
+        gw_sa_pod_mount(op->obj, automount);
     }
     s_create_go(req, op);
 }
@@ -423,7 +515,7 @@ static void s_update_read(gw_req_t *req, bus_in_t *in)
     if (!op->cur) {
         /* PUT on an absent object creates it, as kube-apiserver allows for most kinds. */
         op->verb = S_CREATE;
-        s_create_go(req, op);
+        s_create_admitted(req, op);
         return;
     }
     s_write_update(req, op, s_written);

@@ -100,7 +100,8 @@ static int s_options(gw_req_t *req, gw_op_t *op)
             if (json_is_string(v) && !strcmp(json_string_value(v), "All"))
                 op->dry_run = true;
             else
-                kube_errs_not_supported(errs, "dryRun", json_is_string(v) ? json_string_value(v) : "",
+                kube_errs_not_supported(errs, "dryRun",
+                                        json_is_string(v) ? json_string_value(v) : "",
                                         (const char *const[]){"All", NULL});
         }
     } else {
@@ -301,7 +302,8 @@ static void s_delete_read(gw_req_t *req, bus_in_t *in)
         s_set_deletion(m, now, 0);
         json_object_del(m, "deletionGracePeriodSeconds");
         json_object_set_new(op->obj, "status", json_pack("{s:s}", "phase", "Terminating"));
-        json_object_set_new(m, "finalizers", s_gc_finalizers(d, json_object_get(meta, "finalizers")));
+        json_object_set_new(m, "finalizers",
+                            s_gc_finalizers(d, json_object_get(meta, "finalizers")));
         if (!json_array_size(json_object_get(m, "finalizers"))) json_object_del(m, "finalizers");
         goto write;
     }

@@ -5,6 +5,7 @@
 #include "gw_rest_impl.h"
 
 #include "bus_err.h"
+#include "gw_sa.h"
 #include "bus_log.h"
 #include "kube_obj.h"
 #include "kube_select.h"
@@ -189,8 +190,12 @@ void gw_rest_subresource(gw_req_t *req, const gw_target_t *t)
               : !strcmp(sub, "binding")  ? !strcmp(m, "POST")
               : !strcmp(sub, "finalize") ? !strcmp(m, "PUT")
                                          : false;
+    if (!strcmp(sub, "token") && !strcmp(t->kind->plural, "serviceaccounts")) {
+        gw_sa_token_request(req, t);
+        return;
+    }
     if (!strcmp(sub, "log") || !strcmp(sub, "exec") || !strcmp(sub, "attach") ||
-        !strcmp(sub, "portforward") || !strcmp(sub, "token") || !strcmp(sub, "eviction")) {
+        !strcmp(sub, "portforward") || !strcmp(sub, "eviction")) {
         gw_fail(req, 503, "ServiceUnavailable", NULL,
                 "%s/%s is not served: no node agent answers it in this cluster", t->kind->plural,
                 sub);
@@ -214,27 +219,45 @@ static gw_t *s_gw; /* one gateway per process */
 
 static void s_bootstrap_one(bus_service_t *svc, void *arg);
 
+/* Unit i of the bootstrap: namespace i / 3, and then its default ServiceAccount and its
+ * kube-root-ca.crt ConfigMap. */
+#define S_BOOT_UNITS 3
+
 static void s_bootstrap_reply(bus_service_t *svc, bus_in_t *in, void *arg)
 {
     if (in->env->status) {
         /* The store may not have a leader yet: try again shortly. */
-        log_debug("gateway.bootstrap", "namespace=%s error=\"%s\"", s_system_ns[(intptr_t)arg],
-                  in->env->error ? in->env->error : "");
+        log_debug("gateway.bootstrap", "namespace=%s error=\"%s\"",
+                  s_system_ns[(intptr_t)arg / S_BOOT_UNITS], in->env->error ? in->env->error : "");
         bus_service_after(svc, 500, s_bootstrap_one, arg, NULL);
     }
 }
 
 static void s_bootstrap_one(bus_service_t *svc, void *arg)
 {
-    const char *name = s_system_ns[(intptr_t)arg];
-    const kube_kind_t *nsk = gw_kind_by_plural("", "v1", "namespaces");
-    json_t *obj =
-        json_pack("{s:s, s:s, s:{s:s, s:{s:s}}, s:{s:[s]}, s:{s:s}}", "apiVersion", "v1", "kind",
-                  "Namespace", "metadata", "name", name, "labels", "kubernetes.io/metadata.name",
-                  name, "spec", "finalizers", "kubernetes", "status", "phase", "Active");
-    gw_op_stamp_new(nsk, obj);
+    intptr_t unit = (intptr_t)arg;
+    const char *name = s_system_ns[unit / S_BOOT_UNITS];
+    json_t *obj = NULL;
     char key[300];
-    gw_object_key(nsk, "", name, key, sizeof key);
+    if (unit % S_BOOT_UNITS == 0) {
+        const kube_kind_t *nsk = gw_kind_by_plural("", "v1", "namespaces");
+        obj = json_pack("{s:s, s:s, s:{s:s, s:{s:s}}, s:{s:[s]}, s:{s:s}}", "apiVersion", "v1",
+                        "kind", "Namespace", "metadata", "name", name, "labels",
+                        "kubernetes.io/metadata.name", name, "spec", "finalizers", "kubernetes",
+                        "status", "phase", "Active");
+        gw_op_stamp_new(nsk, obj);
+        gw_object_key(nsk, "", name, key, sizeof key);
+    } else {
+        json_t *objs = gw_sa_namespace_objects(name);
+        obj = json_incref(json_array_get(objs, (size_t)(unit % S_BOOT_UNITS) - 1));
+        json_decref(objs);
+        if (!obj) return; /* no CA to publish */
+        const char *kind = json_string_value(json_object_get(obj, "kind"));
+        const char *oname =
+            json_string_value(json_object_get(json_object_get(obj, "metadata"), "name"));
+        snprintf(key, sizeof key, "/registry/%s/%s/%s",
+                 !strcmp(kind, "ServiceAccount") ? "serviceaccounts" : "configmaps", name, oname);
+    }
     char err[256];
     int rc = gw_store_create_absent(s_gw, key, obj, s_bootstrap_reply, arg, err, sizeof err);
     json_decref(obj);
@@ -245,10 +268,10 @@ static void s_bootstrap_one(bus_service_t *svc, void *arg)
 }
 
 /* Creates default, kube-system, kube-public and kube-node-lease where absent (each put guarded
- * by the key's absence), as kube-apiserver's bootstrap controller does; a failed one is tried
- * again until the store answers. */
+ * by the key's absence), as kube-apiserver's bootstrap controller does, each with its default
+ * ServiceAccount and kube-root-ca.crt; a failed one is tried again until the store answers. */
 void gw_rest_bootstrap(gw_t *gw)
 {
     s_gw = gw;
-    for (intptr_t i = 0; i < 4; i++) s_bootstrap_one(gw->svc, (void *)i);
+    for (intptr_t i = 0; i < 4 * S_BOOT_UNITS; i++) s_bootstrap_one(gw->svc, (void *)i);
 }

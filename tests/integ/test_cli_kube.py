@@ -294,7 +294,7 @@ def test_watch_auth_and_usage(ctx):
         for mark in harness.SANITIZER_MARKS:
             check(mark not in p.stderr.read(), key)
     # The list, then a row per change; widths remembered, as kubectl's tabwriter does.
-    check(len(out[('kubus', '-w')]) == 1 + 1 + 3, out)
+    check(len(out[('kubus', '-w')]) == 1 + 2 + 3, out)  # web-config and kube-root-ca.crt
     mine, theirs = ('\n'.join(out[(tool, '-w')]) for tool in ('kubus', 'kubectl'))
     check(_no_ages(mine) == _no_ages(theirs), out)  # each watcher's ages are its own
     check(out[('kubus', 'web-config')] == out[('kubectl', 'web-config')], out)

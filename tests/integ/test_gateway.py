@@ -132,7 +132,7 @@ def test_kubectl_version_discovery_and_auth(ctx):
 
 def test_kubectl_create_get_replace_delete(ctx):
     k = Kube(ctx)
-    r = k.run('get', 'configmaps')
+    r = k.run('get', 'secrets')
     check('No resources found in default namespace.' in r.stderr, r.stderr)
     # kubectl's generators send protobuf bodies; the gateway decodes them.
     r = k.run('create', 'namespace', 'x')
@@ -162,7 +162,8 @@ def test_kubectl_create_get_replace_delete(ctx):
     r = k.run('get', 'cm')
     lines = r.stdout.splitlines()
     check(lines[0].split() == ['NAME', 'DATA', 'AGE'], lines)
-    check(lines[1].split()[:2] == ['web-config', '1'], lines)
+    check([l.split()[:2] for l in lines[1:]] == [['kube-root-ca.crt', '1'], ['web-config', '1']],
+          lines)
     r = k.run('get', 'cm', 'web-config', '-o', 'json')
     obj = json.loads(r.stdout)
     check(obj['data'] == {'key1': 'value1'} and obj['metadata']['namespace'] == 'default', obj)
@@ -271,9 +272,10 @@ def test_kubectl_watch(ctx):
     w = subprocess.Popen([KUBECTL, 'get', 'cm', '-w', '--output-watch-events'], env=k.env,
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     lines = Lines(w)
-    first = lines.take(2)
-    check(first[0].split() == ['EVENT', 'NAME', 'DATA', 'AGE'] and first[1].split()[:3] ==
-          ['ADDED', 'web-config', '1'], first)
+    first = lines.take(3)  # every namespace has kube-root-ca.crt
+    check(first[0].split() == ['EVENT', 'NAME', 'DATA', 'AGE'] and
+          [l.split()[:3] for l in first[1:]] == [['ADDED', 'kube-root-ca.crt', '1'],
+                                                 ['ADDED', 'web-config', '1']], first)
     # A watch of one object starts with its current state (kubectl drops that first event).
     one = subprocess.Popen([KUBECTL, 'get', 'cm', 'web-config', '-w', '-o', 'json'], env=k.env,
                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -413,7 +415,8 @@ def test_bad_input_gets_a_status_and_nothing_stored(ctx):
         check(status == code and doc['kind'] == 'Status' and doc['reason'] == reason and
               doc['code'] == code, (body[:80], status, out[:300]))
     status, _, out = k.https(base, token=t)
-    check(status == 200 and json.loads(out)['items'] == [], out)
+    check(status == 200 and [i['metadata']['name'] for i in json.loads(out)['items']] == [
+        'kube-root-ca.crt'], out)
     # YAML bodies are accepted; warnings for unknown fields by default (fieldValidation=Warn).
     status, headers, out = k.https(base, token=t, method='POST', body=(
         b'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: y}\ndata: {a: "1"}\nbogus: 2\n'),
@@ -511,8 +514,9 @@ def test_kubectl_cluster_info_and_all_namespaces(ctx):
           'kube-system')
     lines = k.run('get', 'cm', '-A').stdout.splitlines()
     check(lines[0].split() == ['NAMESPACE', 'NAME', 'DATA', 'AGE'], lines)
-    rows = sorted(tuple(l.split()[:2]) for l in lines[1:])
+    rows = sorted(tuple(l.split()[:2]) for l in lines[1:] if 'kube-root-ca.crt' not in l)
     check(rows == [('default', 'web-config'), ('kube-system', 'sys-config')], rows)
+    check(len(lines) == 1 + 2 + 4, lines)  # and each namespace's kube-root-ca.crt
     lines = k.run('get', 'ns', '--show-labels').stdout.splitlines()
     check(any(l.startswith('kube-system') and 'kubernetes.io/metadata.name=kube-system' in l
               for l in lines), lines)
@@ -657,4 +661,131 @@ spec:
           k.file('fin.json', json.dumps(doc)))
     k.run('delete', 'namespace', 'ending')
     gone('namespace', 'ending')
+    k.down()
+
+
+def test_service_account_tokens(ctx):
+    k = Kube(ctx)
+    # Every namespace has its default account and the cluster CA, from its first moment.
+    k.run('create', 'namespace', 'team')
+    r = k.run('get', 'serviceaccounts,configmaps', '-n', 'team', '-o', 'name')
+    check(r.stdout.split() == ['serviceaccount/default', 'configmap/kube-root-ca.crt'], r.stdout)
+    with open(os.path.join(k.dir, 'pki', 'ca.crt')) as f:
+        ca = f.read()
+    r = k.run('get', 'configmap', 'kube-root-ca.crt', '-n', 'kube-system', '-o', 'json')
+    check(json.loads(r.stdout)['data']['ca.crt'] == ca, 'kube-root-ca.crt')
+    k.run('create', 'serviceaccount', 'bot', '-n', 'team')
+    token = k.run('create', 'token', 'bot', '-n', 'team').stdout.strip()
+    check(token.count('.') == 2, token)
+    bot = ('--token', token, '-n', 'team')
+    r = k.run(*bot, 'auth', 'whoami', '-o', 'json')
+    info = json.loads(r.stdout)['status']['userInfo']
+    check(info['username'] == 'system:serviceaccount:team:bot' and info['groups'] == [
+        'system:serviceaccounts', 'system:serviceaccounts:team', 'system:authenticated'], info)
+    uid = json.loads(k.run('get', 'sa', 'bot', '-n', 'team', '-o', 'json').stdout)['metadata']['uid']
+    check(info['uid'] == uid, (info, uid))
+    r = k.run(*bot, 'get', 'pods', ok=False)
+    check('Error from server (Forbidden): pods is forbidden: User "system:serviceaccount:team:bot" '
+          'cannot list resource "pods" in API group "" in the namespace "team"' in r.stderr,
+          r.stderr)
+    k.run('create', 'rolebinding', 'bot-view', '--clusterrole=view', '--serviceaccount=team:bot',
+          '-n', 'team')
+    wait_for(lambda: k.run(*bot, 'get', 'pods', ok=None).returncode == 0, timeout=10,
+             what='the bot allowed to list pods')
+    r = k.run('create', 'token', 'bot', '-n', 'team', '--duration=5m', ok=False)
+    check('spec.expirationSeconds: Invalid value: 300: may not specify a duration less than 10 '
+          'minutes' in r.stderr, r.stderr)
+    r = k.run('create', 'token', 'nobody', '-n', 'team', ok=False)
+    check('serviceaccounts "nobody" not found' in r.stderr, r.stderr)
+    # A token for another audience is not for the API; a forged one is nothing.
+    other = k.run('create', 'token', 'bot', '-n', 'team', '--audience=https://vault').stdout.strip()
+    forged = token[:-4] + ('AAAA' if not token.endswith('AAAA') else 'BBBB')
+    for t in (other, forged):
+        r = k.run('--token', t, 'get', 'pods', '-n', 'team', ok=False)
+        check('error: You must be logged in to the server (Unauthorized)' in r.stderr, r.stderr)
+    # Pods run as an account: the default one, with its token volume; an unknown one is refused.
+    k.run('run', 'p1', '-n', 'team', '--image=busybox')
+    pod = json.loads(k.run('get', 'pod', 'p1', '-n', 'team', '-o', 'json').stdout)
+    vols = pod['spec']['volumes']
+    check(pod['spec']['serviceAccountName'] == 'default' and len(vols) == 1 and
+          vols[0]['name'].startswith('kube-api-access-') and
+          pod['spec']['containers'][0]['volumeMounts'] == [{
+              'name': vols[0]['name'], 'readOnly': True,
+              'mountPath': '/var/run/secrets/kubernetes.io/serviceaccount'}], pod['spec'])
+    k.run('run', 'p2', '-n', 'team', '--image=busybox',
+          '--overrides={"spec":{"serviceAccountName":"bot","automountServiceAccountToken":false}}')
+    pod = json.loads(k.run('get', 'pod', 'p2', '-n', 'team', '-o', 'json').stdout)
+    check(pod['spec']['serviceAccountName'] == 'bot' and 'volumes' not in pod['spec'], pod['spec'])
+    r = k.run('run', 'p3', '-n', 'team', '--image=busybox',
+              '--overrides={"spec":{"serviceAccountName":"nope"}}', ok=False)
+    check('Error from server (Forbidden): pods "p3" is forbidden: error looking up service '
+          'account team/nope: serviceaccount "nope" not found' in r.stderr, r.stderr)
+    # Deleting the account revokes its tokens at once.
+    k.run('delete', 'serviceaccount', 'bot', '-n', 'team')
+    r = wait_for(lambda: (lambda r: r if r.returncode else None)(
+        k.run(*bot, 'get', 'pods', ok=None)), timeout=10, what='the token refused')
+    check('(Unauthorized)' in r.stderr, r.stderr)
+    k.down()
+
+
+def test_two_gateways_answer_as_one(ctx):
+    """Gateways keep no state of their own: a second one over the same store serves the same
+    objects, versions, conflicts, watches, Secrets and service account tokens."""
+    k = Kube(ctx)
+    r = subprocess.run([harness.bin_path('kubus'), 'keys', 'new', '--dir', k.dir, '--role',
+                        'gateway', 'gateway-2'], capture_output=True, text=True, timeout=20)
+    check(r.returncode == 0, r.stdout + r.stderr)
+    port = ctx.free_port()
+    g2 = ctx.start('gateway-2', [harness.bin_path('kubus-gateway'), '--dir', k.dir, '--name',
+                                 'gateway-2', '--listen', '127.0.0.1:%d' % port])
+    kc = os.path.join(k.dir, 'kubeconfig')
+    with open(kc) as f:
+        text = f.read()
+    kc2 = os.path.join(ctx.dir, 'kubeconfig-2')
+    with open(kc2, 'w') as f:
+        f.write(text.replace(':%d' % k.port, ':%d' % port))
+    env2 = dict(k.env, KUBECONFIG=kc2, KUBECACHEDIR=os.path.join(k.home, 'cache-2'))
+
+    def run2(*args, ok=True):
+        r = subprocess.run([KUBECTL] + list(args), capture_output=True, text=True, env=env2,
+                           timeout=30)
+        if ok is not None:
+            check((r.returncode == 0) == ok, 'gateway-2: kubectl %s: exit %d\n%s%s' % (
+                ' '.join(args), r.returncode, r.stdout, r.stderr))
+        return r
+
+    wait_for(lambda: run2('get', 'ns', ok=None).returncode == 0, timeout=20,
+             what='the second gateway')
+    # A watch on the second sees what the first writes, in order.
+    w = subprocess.Popen([KUBECTL, 'get', 'configmaps', '-w', '--output-watch-events', '--no-headers'],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env2)
+    try:
+        time.sleep(1)
+        k.run('create', 'configmap', 'shared', '--from-literal=a=1')
+        k.run('create', 'secret', 'generic', 's', '--from-literal=password=hunter2')
+        one = json.loads(k.run('get', 'configmap', 'shared', '-o', 'json').stdout)
+        two = json.loads(run2('get', 'configmap', 'shared', '-o', 'json').stdout)
+        check(one == two, (one, two))
+        r = run2('get', 'secret', 's', '-o', 'jsonpath={.data.password}')
+        check(r.stdout == 'aHVudGVyMg==', r.stdout)  # sealed by one, opened by the other
+        # A write through the second makes the first's version stale: 409 there.
+        run2('label', 'configmap', 'shared', 'by=two')
+        stale = dict(one)
+        stale['data'] = {'a': '2'}
+        r = k.run('replace', '-f', k.file('stale.json', json.dumps(stale)), ok=False)
+        check('Error from server (Conflict): error when replacing' in r.stderr and
+              'the object has been modified' in r.stderr, r.stderr)
+        k.run('delete', 'configmap', 'shared')
+        run2('get', 'configmap', 'shared', ok=False)
+        token = k.run('create', 'token', 'default').stdout.strip()
+        r = run2('--token', token, 'auth', 'whoami', '-o', 'jsonpath={.status.userInfo.username}')
+        check(r.stdout == 'system:serviceaccount:default:default', r.stdout)
+        time.sleep(1)
+    finally:
+        w.terminate()
+        out, _ = w.communicate(timeout=10)
+    events = [line.split()[:2] for line in out.splitlines() if 'shared' in line]
+    check([e[0] for e in events] == ['ADDED', 'MODIFIED', 'DELETED'], out)
+    g2.popen.terminate()
+    check(g2.popen.wait(timeout=20) == 0, 'gateway-2 exit %s' % g2.popen.returncode)
     k.down()
