@@ -30,12 +30,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define S_LEEWAY        60
-#define S_EXPIRY_DEF    3600
-#define S_EXPIRY_MIN    600
-#define S_EXPIRY_MAX    (1LL << 32)
-#define S_ACCOUNTS_MAX  GW_SA_ACCOUNTS_MAX
-#define S_TOKEN_MAX     8192
+#define S_LEEWAY       60
+#define S_EXPIRY_DEF   3600
+#define S_EXPIRY_MIN   600
+#define S_EXPIRY_MAX   (1LL << 32)
+#define S_ACCOUNTS_MAX GW_SA_ACCOUNTS_MAX
+#define S_TOKEN_MAX    8192
 
 static struct {
     unsigned char pk[crypto_sign_PUBLICKEYBYTES], sk[crypto_sign_SECRETKEYBYTES];
@@ -239,14 +239,13 @@ void gw_sa_pod_mount(json_t *pod, int automount)
     json_t *vols = json_object_get(spec, "volumes");
     if (!json_is_array(vols)) json_object_set_new(spec, "volumes", vols = json_array());
     json_array_append_new(
-        vols,
-        json_pack("{s:s, s:{s:i, s:[{s:{s:i, s:s}}, {s:{s:s, s:[{s:s, s:s}]}}, "
-                  "{s:{s:[{s:{s:s, s:s}, s:s}]}}]}}",
-                  "name", name, "projected", "defaultMode", 420, "sources", "serviceAccountToken",
-                  "expirationSeconds", 3607, "path", "token", "configMap", "name",
-                  "kube-root-ca.crt", "items", "key", "ca.crt", "path", "ca.crt", "downwardAPI",
-                  "items", "fieldRef", "apiVersion", "v1", "fieldPath", "metadata.namespace",
-                  "path", "namespace"));
+        vols, json_pack("{s:s, s:{s:i, s:[{s:{s:i, s:s}}, {s:{s:s, s:[{s:s, s:s}]}}, "
+                        "{s:{s:[{s:{s:s, s:s}, s:s}]}}]}}",
+                        "name", name, "projected", "defaultMode", 420, "sources",
+                        "serviceAccountToken", "expirationSeconds", 3607, "path", "token",
+                        "configMap", "name", "kube-root-ca.crt", "items", "key", "ca.crt", "path",
+                        "ca.crt", "downwardAPI", "items", "fieldRef", "apiVersion", "v1",
+                        "fieldPath", "metadata.namespace", "path", "namespace"));
     static const char *const lists[] = {"initContainers", "containers", NULL};
     for (int l = 0; lists[l]; l++) {
         size_t i;
@@ -254,7 +253,8 @@ void gw_sa_pod_mount(json_t *pod, int automount)
         json_array_foreach(json_object_get(spec, lists[l]), i, c)
         {
             json_t *mounts = json_object_get(c, "volumeMounts");
-            if (!json_is_array(mounts)) json_object_set_new(c, "volumeMounts", mounts = json_array());
+            if (!json_is_array(mounts))
+                json_object_set_new(c, "volumeMounts", mounts = json_array());
             json_array_append_new(mounts, json_pack("{s:s, s:s, s:b}", "name", name, "mountPath",
                                                     S_MOUNT_PATH, "readOnly", 1));
         }
@@ -317,8 +317,8 @@ static bool s_has_audience(const json_t *aud, const char *want)
     if (json_is_string(aud)) return !strcmp(json_string_value(aud), want);
     size_t i;
     json_t *a;
-    json_array_foreach(aud, i, a) if (json_is_string(a) && !strcmp(json_string_value(a), want))
-        return true;
+    json_array_foreach(aud, i,
+                       a) if (json_is_string(a) && !strcmp(json_string_value(a), want)) return true;
     return false;
 }
 
@@ -345,8 +345,8 @@ int gw_sa_verify(const char *token, int64_t now, gw_user_t *user, char *why, siz
     } else if (sodium_base642bin(sig, sizeof sig, d2 + 1, strlen(d2 + 1), NULL, &sig_len, NULL,
                                  sodium_base64_VARIANT_URLSAFE_NO_PADDING) ||
                sig_len != crypto_sign_BYTES ||
-               crypto_sign_verify_detached(sig, (const unsigned char *)token,
-                                           (size_t)(d2 - token), s.pk)) {
+               crypto_sign_verify_detached(sig, (const unsigned char *)token, (size_t)(d2 - token),
+                                           s.pk)) {
         snprintf(why, whylen, "invalid signature");
     } else if (!json_is_string(json_object_get(claims, "iss")) ||
                strcmp(json_string_value(json_object_get(claims, "iss")), GW_SA_ISSUER)) {
@@ -370,8 +370,7 @@ int gw_sa_verify(const char *token, int64_t now, gw_user_t *user, char *why, siz
             snprintf(why, whylen, "service account %s/%s does not exist", ns, name);
             rc = -2;
         } else if (strcmp(have, uid)) {
-            snprintf(why, whylen, "service account %s/%s was made again since the token", ns,
-                     name);
+            snprintf(why, whylen, "service account %s/%s was made again since the token", ns, name);
         } else {
             memset(user, 0, sizeof *user);
             snprintf(user->name, sizeof user->name, "system:serviceaccount:%s:%s", ns, name);
@@ -392,7 +391,7 @@ int gw_sa_verify(const char *token, int64_t now, gw_user_t *user, char *why, siz
 /* --- TokenRequest -------------------------------------------------------------------------- */
 
 typedef struct {
-    json_t *req;  /* the TokenRequest as asked (defaulted) */
+    json_t *req; /* the TokenRequest as asked (defaulted) */
     char sa_uid[64];
     json_t *bound; /* {"kind": {"name","uid"}} once found */
     gw_target_t t;
@@ -422,8 +421,8 @@ static void s_issue(gw_req_t *req, s_token_t *tk)
     if (tk->bound) json_object_update(k, tk->bound);
     json_t *claims = json_pack("{s:O, s:I, s:I, s:s, s:s, s:o, s:I, s:s}", "aud",
                                json_object_get(spec, "audiences"), "exp", (json_int_t)exp, "iat",
-                               (json_int_t)now, "iss", GW_SA_ISSUER, "jti", jti, "kubernetes.io",
-                               k, "nbf", (json_int_t)now, "sub", sub);
+                               (json_int_t)now, "iss", GW_SA_ISSUER, "jti", jti, "kubernetes.io", k,
+                               "nbf", (json_int_t)now, "sub", sub);
     char *token = gw_sa_sign(claims);
     json_decref(claims);
     if (!token) {
@@ -436,8 +435,9 @@ static void s_issue(gw_req_t *req, s_token_t *tk)
     json_t *out = json_deep_copy(tk->req);
     json_object_set_new(out, "kind", json_string("TokenRequest"));
     json_object_set_new(out, "apiVersion", json_string("authentication.k8s.io/v1"));
-    json_object_set_new(out, "metadata", json_pack("{s:s, s:s, s:s}", "name", tk->t.name,
-                                                   "namespace", tk->t.ns, "creationTimestamp", ts));
+    json_object_set_new(out, "metadata",
+                        json_pack("{s:s, s:s, s:s}", "name", tk->t.name, "namespace", tk->t.ns,
+                                  "creationTimestamp", ts));
     json_object_set_new(out, "status",
                         json_pack("{s:s, s:s}", "token", token, "expirationTimestamp", exp_ts));
     sodium_memzero(token, strlen(token));
@@ -460,7 +460,9 @@ static void s_bound_reply(gw_req_t *req, bus_in_t *in)
         gw_fail(req, 503, "ServiceUnavailable", NULL, "storage is unavailable");
         return;
     }
-    const char *plural = !strcmp(kind, "Pod") ? "pods" : !strcmp(kind, "Secret") ? "secrets" : "nodes";
+    const char *plural = !strcmp(kind, "Pod")      ? "pods"
+                         : !strcmp(kind, "Secret") ? "secrets"
+                                                   : "nodes";
     json_t *obj = NULL;
     if (r->kvs.n) {
         const kube_kind_t *kk = gw_kind_by_plural("", "v1", plural);
@@ -469,9 +471,8 @@ static void s_bound_reply(gw_req_t *req, bus_in_t *in)
     const char *uid = json_string_value(json_object_get(json_object_get(obj, "metadata"), "uid"));
     if (!uid) {
         json_decref(obj);
-        gw_fail(req, 404, "NotFound",
-                json_pack("{s:s, s:s}", "name", name, "kind", plural), "%s \"%s\" not found",
-                plural, name);
+        gw_fail(req, 404, "NotFound", json_pack("{s:s, s:s}", "name", name, "kind", plural),
+                "%s \"%s\" not found", plural, name);
         return;
     }
     if (want && *want && strcmp(want, uid)) {
@@ -484,9 +485,10 @@ static void s_bound_reply(gw_req_t *req, bus_in_t *in)
         return;
     }
     char field[16];
-    snprintf(field, sizeof field, "%s", !strcmp(kind, "Pod")      ? "pod"
-                                        : !strcmp(kind, "Secret") ? "secret"
-                                                                  : "node");
+    snprintf(field, sizeof field, "%s",
+             !strcmp(kind, "Pod")      ? "pod"
+             : !strcmp(kind, "Secret") ? "secret"
+                                       : "node");
     tk->bound = json_pack("{s:{s:s, s:s}}", field, "name", name, "uid", uid);
     json_decref(obj);
     s_issue(req, tk);
@@ -558,7 +560,8 @@ void gw_sa_token_request(gw_req_t *req, const gw_target_t *t)
     if (!exp || json_is_null(exp))
         json_object_set_new(spec, "expirationSeconds", exp = json_integer(S_EXPIRY_DEF));
     json_t *aud = json_object_get(spec, "audiences");
-    if (!json_array_size(aud)) json_object_set_new(spec, "audiences", json_pack("[s]", GW_SA_AUDIENCE));
+    if (!json_array_size(aud))
+        json_object_set_new(spec, "audiences", json_pack("[s]", GW_SA_AUDIENCE));
     kube_errs_t *errs = kube_errs_new();
     json_int_t secs = json_integer_value(exp);
     if (!json_is_integer(exp))
