@@ -180,6 +180,10 @@ const char *gw_field_get(void *arg, const char *key);
 
 /* gw_seal.c: Secrets sealed at rest (see the file). */
 int gw_seal_init(const char *dir, char *err, size_t errlen);
+/* A key of len random bytes in DIR/pki/FILE (0600), shared by the cluster's gateways: read, or
+ * made the first time (two gateways starting at once agree on one). what names it in the log. */
+int gw_key_file(const char *dir, const char *file, unsigned char *key, size_t len, const char *what,
+                char *err, size_t errlen);
 bool gw_seal_wanted(const kube_kind_t *kind);
 /* Replaces the msgpack in value with its sealed form; 0 or an error. */
 int gw_seal(bus_buf_t *value);

@@ -24,7 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define S_PATCH_ATTEMPTS 5
+#define S_WRITE_ATTEMPTS 5
 #define S_LIMIT_DEFAULT  500
 
 void gw_op_free(void *arg)
@@ -401,6 +401,17 @@ static void s_create(gw_req_t *req, gw_op_t *op)
 
 /* --- update, patch, delete: read, change, write if unchanged ------------------------------- */
 
+void gw_op_lost(gw_req_t *req, gw_op_t *op, gw_store_fn *reread)
+{
+    if (++op->attempts < S_WRITE_ATTEMPTS) {
+        json_decref(op->obj);
+        op->obj = NULL;
+        gw_op_read_then(req, op, reread);
+        return;
+    }
+    gw_op_conflict(req, &op->t, op->t.name);
+}
+
 void gw_op_read_then(gw_req_t *req, gw_op_t *op, gw_store_fn *fn)
 {
     store_range_request_t q = {.key = op->key};
@@ -538,24 +549,25 @@ static void s_update(gw_req_t *req, gw_op_t *op)
 
 static void s_patch_read(gw_req_t *req, bus_in_t *in);
 
-static void s_patch_written(gw_req_t *req, bus_in_t *in)
+void gw_op_send_written(gw_req_t *req, bus_in_t *in, gw_store_fn *reread, unsigned status)
 {
     gw_op_t *op = req->ctx;
     store_txn_reply_t *r;
     if (gw_op_decode(req, in, &store_txn_reply_desc, (void **)&r)) return;
     if (!r->succeeded) {
-        /* Someone wrote in between: a patch applies to whatever is there, so try again. */
-        if (++op->attempts < S_PATCH_ATTEMPTS) {
-            gw_op_read_then(req, op, s_patch_read);
-            return;
-        }
-        gw_op_conflict(req, &op->t, op->t.name);
+        gw_op_lost(req, op, reread);
         return;
     }
     gw_op_set_rv(op->obj, r->revision);
     json_t *obj = op->obj;
     op->obj = NULL;
-    gw_op_send_object(req, 200, obj);
+    gw_op_send_object(req, status, obj);
+}
+
+/* Someone wrote in between: a patch applies to whatever is there, so it is tried again. */
+static void s_patch_written(gw_req_t *req, bus_in_t *in)
+{
+    gw_op_send_written(req, in, s_patch_read, 200);
 }
 
 static void s_patch_read(gw_req_t *req, bus_in_t *in)

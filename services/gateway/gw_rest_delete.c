@@ -26,8 +26,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define S_DELETE_ATTEMPTS 5
-
 enum { S_POLICY_NONE, S_POLICY_ORPHAN, S_POLICY_BACKGROUND, S_POLICY_FOREGROUND };
 
 static const char *const s_policies[] = {"Foreground", "Background", "Orphan", NULL};
@@ -167,11 +165,7 @@ static void s_deleted(gw_req_t *req, bus_in_t *in)
     store_txn_reply_t *r;
     if (gw_op_decode(req, in, &store_txn_reply_desc, (void **)&r)) return;
     if (!r->succeeded) {
-        if (++op->attempts < S_DELETE_ATTEMPTS) {
-            gw_op_read_then(req, op, s_delete_read);
-            return;
-        }
-        gw_op_conflict(req, &op->t, op->t.name);
+        gw_op_lost(req, op, s_delete_read);
         return;
     }
     const char *uid =
@@ -188,22 +182,7 @@ static void s_deleted(gw_req_t *req, bus_in_t *in)
 static void s_marked(gw_req_t *req, bus_in_t *in)
 {
     gw_op_t *op = req->ctx;
-    store_txn_reply_t *r;
-    if (gw_op_decode(req, in, &store_txn_reply_desc, (void **)&r)) return;
-    if (!r->succeeded) {
-        if (++op->attempts < S_DELETE_ATTEMPTS) {
-            json_decref(op->obj);
-            op->obj = NULL;
-            gw_op_read_then(req, op, s_delete_read);
-            return;
-        }
-        gw_op_conflict(req, &op->t, op->t.name);
-        return;
-    }
-    gw_op_set_rv(op->obj, r->revision);
-    json_t *obj = op->obj;
-    op->obj = NULL;
-    gw_op_send_object(req, op->del.orphan == 0 ? 202 : 200, obj);
+    gw_op_send_written(req, in, s_delete_read, op->del.orphan == 0 ? 202 : 200);
 }
 
 /* The finalizers the garbage collector is asked for, as deletionFinalizersForGarbageCollection

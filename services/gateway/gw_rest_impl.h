@@ -55,6 +55,12 @@ void gw_op_set_rv(json_t *obj, uint64_t rev);
 bool gw_op_has_status(const kube_kind_t *kind);
 void gw_op_stamp_new(const kube_kind_t *kind, json_t *obj);
 void gw_op_read_then(gw_req_t *req, gw_op_t *op, gw_store_fn *fn);
+/* A write that compared a revision lost to a concurrent one: read again and redo (reread), as
+ * kube-apiserver's GuaranteedUpdate does, or after five tries answer 409 Conflict. */
+void gw_op_lost(gw_req_t *req, gw_op_t *op, gw_store_fn *reread);
+/* The reply of such a write: op->obj goes out with status and its new resourceVersion, or the
+ * write is redone (gw_op_lost). */
+void gw_op_send_written(gw_req_t *req, bus_in_t *in, gw_store_fn *reread, unsigned status);
 int gw_op_take_current(gw_req_t *req, bus_in_t *in, bool absent_ok);
 void gw_op_carry_over(gw_op_t *op);
 int gw_op_patch_apply(gw_req_t *req, gw_op_t *op, json_t **out);

@@ -47,50 +47,12 @@ static struct {
 
 /* --- the key ------------------------------------------------------------------------------ */
 
-static int s_key_file(const char *path, unsigned char seed[32], char *err, size_t errlen)
-{
-    for (int attempt = 0; attempt < 2; attempt++) {
-        int fd = open(path, O_RDONLY | O_CLOEXEC);
-        if (fd >= 0) {
-            ssize_t n = read(fd, seed, 32);
-            close(fd);
-            if (n != 32) {
-                snprintf(err, errlen, "%s: not a 32-byte key", path);
-                return -1;
-            }
-            return 0;
-        }
-        if (errno != ENOENT) break;
-        /* Made so that two gateways starting at once agree on one (O_EXCL: the loser reads). */
-        randombytes_buf(seed, 32);
-        fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-        if (fd < 0 && errno == EEXIST) continue;
-        if (fd < 0) break;
-        bool ok = write(fd, seed, 32) == 32 && fsync(fd) == 0;
-        close(fd);
-        if (!ok) {
-            unlink(path);
-            break;
-        }
-        log_info("gateway.sa", "detail=\"made a new key for service account tokens\" file=%s",
-                 path);
-        return 0;
-    }
-    snprintf(err, errlen, "%s: %s", path, strerror(errno));
-    return -1;
-}
-
 int gw_sa_init(const char *dir, char *err, size_t errlen)
 {
-    char path[4096];
-    snprintf(path, sizeof path, "%s/pki", dir);
-    if (mkdir(path, 0700) && errno != EEXIST) {
-        snprintf(err, errlen, "%s: %s", path, strerror(errno));
-        return -1;
-    }
-    snprintf(path, sizeof path, "%s/pki/sa.key", dir);
     unsigned char seed[32];
-    if (s_key_file(path, seed, err, errlen)) return -1;
+    if (gw_key_file(dir, "sa.key", seed, sizeof seed, "service account tokens", err, errlen))
+        return -1;
+    char path[4096];
     gw_sa_use_seed(seed);
     sodium_memzero(seed, sizeof seed);
     snprintf(path, sizeof path, "%s/pki/ca.crt", dir);
@@ -407,6 +369,23 @@ static void s_token_free(void *arg)
     free(tk);
 }
 
+/* A read's reply; NULL after answering 503. */
+static store_range_reply_t *s_range(gw_req_t *req, s_token_t *tk, bus_in_t *in)
+{
+    store_range_reply_t *r = NULL;
+    codec_err_t err;
+    bus_arena_reset(tk->arena);
+    if (in->env->status ||
+        bus_frame_body(&in->frame, &store_range_reply_desc, tk->arena, (void **)&r, &err)) {
+        gw_fail(req, 503, "ServiceUnavailable", NULL, "storage is unavailable: %s",
+                !in->env->status ? err.text
+                : in->env->error ? in->env->error
+                                 : "no answer");
+        return NULL;
+    }
+    return r;
+}
+
 static void s_issue(gw_req_t *req, s_token_t *tk)
 {
     json_t *spec = json_object_get(tk->req, "spec");
@@ -452,14 +431,8 @@ static void s_bound_reply(gw_req_t *req, bus_in_t *in)
     const char *kind = json_string_value(json_object_get(ref, "kind"));
     const char *name = json_string_value(json_object_get(ref, "name"));
     const char *want = json_string_value(json_object_get(ref, "uid"));
-    store_range_reply_t *r = NULL;
-    codec_err_t err;
-    bus_arena_reset(tk->arena);
-    if (in->env->status ||
-        bus_frame_body(&in->frame, &store_range_reply_desc, tk->arena, (void **)&r, &err)) {
-        gw_fail(req, 503, "ServiceUnavailable", NULL, "storage is unavailable");
-        return;
-    }
+    store_range_reply_t *r = s_range(req, tk, in);
+    if (!r) return;
     const char *plural = !strcmp(kind, "Pod")      ? "pods"
                          : !strcmp(kind, "Secret") ? "secrets"
                                                    : "nodes";
@@ -503,14 +476,8 @@ static int s_read(gw_req_t *req, const char *key, gw_store_fn *fn)
 static void s_account_reply(gw_req_t *req, bus_in_t *in)
 {
     s_token_t *tk = req->ctx;
-    store_range_reply_t *r = NULL;
-    codec_err_t err;
-    bus_arena_reset(tk->arena);
-    if (in->env->status ||
-        bus_frame_body(&in->frame, &store_range_reply_desc, tk->arena, (void **)&r, &err)) {
-        gw_fail(req, 503, "ServiceUnavailable", NULL, "storage is unavailable");
-        return;
-    }
+    store_range_reply_t *r = s_range(req, tk, in);
+    if (!r) return;
     json_t *sa = r->kvs.n ? gw_object_load(tk->t.kind, &((store_kv_t *)r->kvs.v)[0]) : NULL;
     const char *uid = json_string_value(json_object_get(json_object_get(sa, "metadata"), "uid"));
     if (!uid) {

@@ -25,42 +25,8 @@
 static unsigned char s_key[crypto_secretbox_KEYBYTES];
 static bool s_ready;
 
-static int s_read_key(const char *path, char *err, size_t errlen)
-{
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return -errno;
-    ssize_t n = read(fd, s_key, sizeof s_key);
-    close(fd);
-    if (n != (ssize_t)sizeof s_key) {
-        snprintf(err, errlen, "%s: not a %zu-byte key", path, sizeof s_key);
-        return -EINVAL;
-    }
-    return 0;
-}
-
-/* A new key, written so that two gateways starting at once agree on one (O_EXCL: the loser
- * reads the winner's). */
-static int s_make_key(const char *path, char *err, size_t errlen)
-{
-    randombytes_buf(s_key, sizeof s_key);
-    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-    if (fd < 0) {
-        if (errno == EEXIST) return s_read_key(path, err, errlen);
-        snprintf(err, errlen, "%s: %s", path, strerror(errno));
-        return -1;
-    }
-    bool ok = write(fd, s_key, sizeof s_key) == (ssize_t)sizeof s_key && fsync(fd) == 0;
-    close(fd);
-    if (!ok) {
-        snprintf(err, errlen, "%s: cannot write the key", path);
-        unlink(path);
-        return -1;
-    }
-    log_info("gateway.seal", "detail=\"made a new key for Secrets\" file=%s", path);
-    return 0;
-}
-
-int gw_seal_init(const char *dir, char *err, size_t errlen)
+int gw_key_file(const char *dir, const char *file, unsigned char *key, size_t len, const char *what,
+                char *err, size_t errlen)
 {
     char path[4096];
     snprintf(path, sizeof path, "%s/pki", dir);
@@ -68,14 +34,41 @@ int gw_seal_init(const char *dir, char *err, size_t errlen)
         snprintf(err, errlen, "%s: %s", path, strerror(errno));
         return -1;
     }
-    snprintf(path, sizeof path, "%s/pki/secrets.key", dir);
-    int rc = s_read_key(path, err, errlen);
-    if (rc == -ENOENT) rc = s_make_key(path, err, errlen);
-    if (rc == -EINVAL) return -1;
-    if (rc) {
-        if (rc < 0 && rc != -1) snprintf(err, errlen, "%s: %s", path, strerror(-rc));
-        return -1;
+    snprintf(path, sizeof path, "%s/pki/%s", dir, file);
+    for (int attempt = 0; attempt < 2; attempt++) {
+        int fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (fd >= 0) {
+            ssize_t n = read(fd, key, len);
+            close(fd);
+            if (n != (ssize_t)len) {
+                snprintf(err, errlen, "%s: not a %zu-byte key", path, len);
+                return -1;
+            }
+            return 0;
+        }
+        if (errno != ENOENT) break;
+        /* Made so that two gateways starting at once agree on one (O_EXCL: the loser reads
+         * the winner's). */
+        randombytes_buf(key, len);
+        fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+        if (fd < 0 && errno == EEXIST) continue;
+        if (fd < 0) break;
+        bool ok = write(fd, key, len) == (ssize_t)len && fsync(fd) == 0;
+        close(fd);
+        if (!ok) {
+            unlink(path);
+            break;
+        }
+        log_info("gateway.key", "detail=\"made a new key for %s\" file=%s", what, path);
+        return 0;
     }
+    snprintf(err, errlen, "%s: %s", path, strerror(errno));
+    return -1;
+}
+
+int gw_seal_init(const char *dir, char *err, size_t errlen)
+{
+    if (gw_key_file(dir, "secrets.key", s_key, sizeof s_key, "Secrets", err, errlen)) return -1;
     s_ready = true;
     return 0;
 }
