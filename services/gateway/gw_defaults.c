@@ -3,6 +3,7 @@
  * (pkg/apis/{apps,batch,core,rbac}/v1/defaults.go). One fn decides one field from its parent and
  * the whole object. Not the static defaults and not the schema walk (gw_object.c). */
 #include "gw_defaults.h"
+#include "kube_obj.h"
 
 #include <assert.h>
 #include <stdint.h>
@@ -524,21 +525,6 @@ bool gw_default_fn(const char *fn, json_t *parent, const char *field, const json
 
 static bool s_verbose;
 
-/* An object from JSON written with ' for " (readable in C). */
-static json_t *s_load(const char *text)
-{
-    char *t = strdup(text);
-    if (!t) abort();
-    for (char *c = t; *c; c++)
-        if (*c == '\'') *c = '"';
-    json_error_t err;
-    json_t *obj = json_loads(t, 0, &err);
-    if (!obj) fprintf(stderr, "gw_defaults_test: bad JSON: %s: %s\n", err.text, t);
-    assert(obj);
-    free(t);
-    return obj;
-}
-
 /* The value at a dotted path whose all-digit parts index lists; "" is v itself. */
 static json_t *s_at(json_t *v, const char *path)
 {
@@ -557,7 +543,7 @@ static json_t *s_at(json_t *v, const char *path)
 static json_t *s_apply(const char *fn, const char *doc, const char *path, const char *field,
                        const char *want)
 {
-    json_t *root = s_load(doc), *parent = s_at(root, path);
+    json_t *root = kube_obj_quoted(doc), *parent = s_at(root, path);
     assert(json_is_object(parent));
     char *before = json_dumps(parent, JSON_COMPACT | JSON_SORT_KEYS);
     assert(before);
@@ -914,8 +900,8 @@ static void s_test_all_known(void)
     assert(sizeof names / sizeof names[0] == sizeof s_fns / sizeof s_fns[0]);
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
         for (size_t j = 0; j < sizeof odd / sizeof odd[0]; j++) {
-            json_t *root = s_load(odd[j]),
-                   *parent = s_load(
+            json_t *root = kube_obj_quoted(odd[j]),
+                   *parent = kube_obj_quoted(
                        "{'type':5,'image':[],'port':'x','limits':[],'capacity':3,'kind':null}");
             assert(gw_default_fn(names[i], parent, "f", root));
             assert(gw_default_fn(names[i], root, "spec", root));

@@ -117,6 +117,14 @@ void gw_op_send_object(gw_req_t *req, unsigned status, json_t *obj)
     gw_respond_json(req, status, obj);
 }
 
+void gw_op_send_dry_run(gw_req_t *req, gw_op_t *op)
+{
+    gw_op_set_rv(op->obj, op->cur_mod);
+    json_t *obj = op->obj;
+    op->obj = NULL;
+    gw_op_send_object(req, 200, obj);
+}
+
 gw_op_t *gw_op_new(gw_req_t *req, const gw_target_t *t, int verb)
 {
     gw_op_t *op = calloc(1, sizeof *op);
@@ -506,10 +514,7 @@ static void s_write_update(gw_req_t *req, gw_op_t *op, gw_store_fn *fn)
     kube_errs_destroy(&errs);
     gw_op_carry_over(op);
     if (op->dry_run) {
-        gw_op_set_rv(op->obj, op->cur_mod);
-        json_t *obj = op->obj;
-        op->obj = NULL;
-        gw_op_send_object(req, 200, obj);
+        gw_op_send_dry_run(req, op);
         return;
     }
     if (gw_op_ends_deletion(op)) {

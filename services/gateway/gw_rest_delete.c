@@ -340,10 +340,7 @@ static void s_delete_read(gw_req_t *req, bus_in_t *in)
     }
 write:
     if (op->dry_run) {
-        gw_op_set_rv(op->obj, op->cur_mod);
-        json_t *obj = op->obj;
-        op->obj = NULL;
-        gw_op_send_object(req, 200, obj);
+        gw_op_send_dry_run(req, op);
         return;
     }
     gw_op_write_obj(req, op, op->key, op->cur_mod, false, s_marked);

@@ -48,6 +48,8 @@ void gw_op_not_found(gw_req_t *req, const gw_target_t *t, const char *name);
 void gw_op_conflict(gw_req_t *req, const gw_target_t *t, const char *name);
 int gw_op_decode(gw_req_t *req, bus_in_t *in, const codec_msg_t *desc, void **out);
 void gw_op_send_object(gw_req_t *req, unsigned status, json_t *obj);
+/* A dry run's answer: op->obj as it would be written, at the revision read (cur_mod). */
+void gw_op_send_dry_run(gw_req_t *req, gw_op_t *op);
 gw_op_t *gw_op_new(gw_req_t *req, const gw_target_t *t, int verb);
 void gw_op_write_obj(gw_req_t *req, gw_op_t *op, const char *key, uint64_t compare_mod, bool create,
                      gw_store_fn *fn);

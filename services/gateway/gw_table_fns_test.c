@@ -1,6 +1,7 @@
 /* gw_table_fns_test: the selftest of gw_table_fns (gw_table_fns.c), apart from the module it tests.
  */
 #include "gw_table_fns.h"
+#include "kube_obj.h"
 #include "kube_time.h"
 #include <assert.h>
 #include <stdarg.h>
@@ -18,24 +19,9 @@
 
 static bool s_verbose;
 
-/* An object from JSON written with ' for " (readable in C). */
-static json_t *s_load(const char *text)
-{
-    char *t = strdup(text);
-    if (!t) abort();
-    for (char *c = t; *c; c++)
-        if (*c == '\'') *c = '"';
-    json_error_t err;
-    json_t *obj = json_loads(t, 0, &err);
-    if (!obj) fprintf(stderr, "gw_table_fns_test: bad JSON: %s: %s\n", err.text, t);
-    assert(obj);
-    free(t);
-    return obj;
-}
-
 static void s_expect_wide(const char *fn, const char *json, bool wide, const char *want)
 {
-    json_t *obj = s_load(json), *cell = gw_table_fn(fn, obj, S_NOW, wide);
+    json_t *obj = kube_obj_quoted(json), *cell = gw_table_fn(fn, obj, S_NOW, wide);
     assert(cell && json_is_string(cell));
     if (s_verbose || strcmp(json_string_value(cell), want))
         fprintf(s_verbose ? stdout : stderr, "  %-22s %-32s (want %s)\n", fn,
@@ -53,7 +39,7 @@ static void s_expect(const char *fn, const char *json, const char *want)
 
 static void s_expect_int(const char *fn, const char *json, json_int_t want)
 {
-    json_t *obj = s_load(json), *cell = gw_table_fn(fn, obj, S_NOW, false);
+    json_t *obj = kube_obj_quoted(json), *cell = gw_table_fn(fn, obj, S_NOW, false);
     assert(cell && json_is_integer(cell));
     if (s_verbose) printf("  %-22s %" JSON_INTEGER_FORMAT "\n", fn, json_integer_value(cell));
     assert(json_integer_value(cell) == want);
@@ -528,7 +514,7 @@ static void s_test_all_known(void)
         "'involvedObject':7,'series':{}}",
     };
     for (size_t o = 0; o < sizeof odd / sizeof *odd; o++) {
-        json_t *obj = s_load(odd[o]);
+        json_t *obj = kube_obj_quoted(odd[o]);
         for (size_t i = 0; i < sizeof s_yaml_fns / sizeof *s_yaml_fns; i++) {
             for (int wide = 0; wide < 2; wide++) {
                 json_t *cell = gw_table_fn(s_yaml_fns[i], obj, S_NOW, wide);

@@ -349,6 +349,22 @@ const char *kube_obj_kind(const json_t *v)
     }
 }
 
+json_t *kube_obj_quoted(const char *text)
+{
+    char *t = strdup(text);
+    if (!t) abort();
+    for (char *c = t; *c; c++)
+        if (*c == '\'') *c = '"';
+    json_error_t err;
+    json_t *obj = json_loads(t, 0, &err);
+    if (!obj) {
+        fprintf(stderr, "kube_obj_quoted: bad JSON: %s: %s\n", err.text, t);
+        abort();
+    }
+    free(t);
+    return obj;
+}
+
 void kube_obj_test(bool verbose)
 {
     const char *text = "{\"apiVersion\":\"v1\",\"kind\":\"Pod\",\"metadata\":{\"name\":\"p\","

@@ -36,4 +36,8 @@ json_t *kube_obj_get(const uint8_t *data, size_t len, const char *const *path, s
  * (object, array, string, number, bool, null): how decoding errors word a wrong type. */
 const char *kube_obj_kind(const json_t *v);
 
+/* For selftests: an object from JSON written with ' for " (readable in C). Aborts, saying why,
+ * on text that is not JSON. */
+json_t *kube_obj_quoted(const char *text);
+
 void kube_obj_test(bool verbose);
