@@ -1,5 +1,7 @@
 /* kubus-bench-api: load for the Kubernetes API (ops/bench/api drives it). libcurl's multi
- * interface keeps every request and watch stream of one phase in flight on one thread:
+ * interface keeps every request and watch stream of one phase in flight on one thread, driven by
+ * epoll and curl_multi_socket_action, so a wake-up costs what is ready, not one look at every
+ * stream:
  *   mutations  merge patches of ConfigMaps at a fixed rate (open loop: late answers do not slow
  *              the sending down), with GETs of single pods at their own rate alongside
  *   lists      LISTs of every pod in the namespace (--pods of them), one after another
@@ -15,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <time.h>
 
 #define S_CONCURRENCY 64 /* setup requests in flight */
@@ -92,6 +95,7 @@ typedef struct s_req {
     uint64_t sent_us;
     s_samples_t *into;
     bool watch, keep;
+    bool ended; /* a watch stream the server ended (it stays until the phase's end) */
     int watcher;
     char *line; /* watch streams only: the event being read */
     size_t line_len;
@@ -103,9 +107,12 @@ static int s_inflight;
 static uint64_t s_skipped;
 
 static CURLM *s_multi;
+static int s_epoll = -1;
+static uint64_t s_timer_at; /* when libcurl wants its timeout action (µs; 0: none, 1: now) */
+static int s_running;
 static char *s_kept; /* the body of the last request started with keep */
 static s_samples_t s_delivery;
-static uint64_t s_watch_events, s_watch_started;
+static uint64_t s_watch_events, s_watch_started, s_watch_ended;
 
 static size_t s_collect(char *p, size_t size, size_t n, void *arg)
 {
@@ -174,6 +181,9 @@ static s_req_t *s_start(const char *method, const char *path, const char *ctype,
     curl_easy_setopt(r->h, CURLOPT_URL, url);
     curl_easy_setopt(r->h, CURLOPT_HTTPHEADER, r->headers);
     curl_easy_setopt(r->h, CURLOPT_CAINFO, o.ca);
+    /* Only the cluster CA: else libcurl-gnutls reads the system's whole CA directory for every
+     * connection, and the generator measures itself. */
+    curl_easy_setopt(r->h, CURLOPT_CAPATH, NULL);
     curl_easy_setopt(r->h, CURLOPT_CUSTOMREQUEST, method);
     curl_easy_setopt(r->h, CURLOPT_PRIVATE, r);
     curl_easy_setopt(r->h, CURLOPT_WRITEFUNCTION, s_collect);
@@ -192,6 +202,13 @@ static s_req_t *s_start(const char *method, const char *path, const char *ctype,
 
 static void s_done(s_req_t *r, CURLcode rc)
 {
+    if (r->watch) {
+        /* Ended early (the phase frees its streams): counted, not freed here. */
+        r->ended = true;
+        s_watch_ended++;
+        curl_multi_remove_handle(s_multi, r->h);
+        return;
+    }
     long code = 0;
     curl_easy_getinfo(r->h, CURLINFO_RESPONSE_CODE, &code);
     if (r->into) {
@@ -219,12 +236,34 @@ static void s_done(s_req_t *r, CURLcode rc)
     free(r);
 }
 
-/* Runs the multi handle for up to ms (or until nothing is in flight); finished transfers are
- * recorded. Returns how many are still running. */
-static int s_pump(int ms)
+/* libcurl says which sockets to watch for what, and when it wants a timeout action. */
+static int s_socket_cb(CURL *h, curl_socket_t fd, int what, void *arg, void *sockp)
 {
-    int running = 0;
-    curl_multi_perform(s_multi, &running);
+    if (what == CURL_POLL_REMOVE) {
+        epoll_ctl(s_epoll, EPOLL_CTL_DEL, fd, NULL);
+        return 0;
+    }
+    struct epoll_event ev = {.events = ((what & CURL_POLL_IN) ? EPOLLIN : 0u) |
+                                       ((what & CURL_POLL_OUT) ? EPOLLOUT : 0u),
+                             .data.fd = fd};
+    if (epoll_ctl(s_epoll, EPOLL_CTL_MOD, fd, &ev) && epoll_ctl(s_epoll, EPOLL_CTL_ADD, fd, &ev))
+        perror("epoll_ctl");
+    (void)h;
+    (void)arg;
+    (void)sockp;
+    return 0;
+}
+
+static int s_timer_cb(CURLM *m, long ms, void *arg)
+{
+    s_timer_at = ms < 0 ? 0 : ms == 0 ? 1 /* now */ : s_now_us() + (uint64_t)ms * 1000u;
+    (void)m;
+    (void)arg;
+    return 0;
+}
+
+static void s_finished(void)
+{
     CURLMsg *m;
     int left;
     while ((m = curl_multi_info_read(s_multi, &left)))
@@ -233,9 +272,38 @@ static int s_pump(int ms)
             curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, (char **)&r);
             s_done(r, m->data.result);
         }
-    if (ms > 0 && running) curl_multi_poll(s_multi, NULL, 0, ms, NULL);
-    curl_multi_perform(s_multi, &running);
-    return running;
+}
+
+static void s_timeout_due(void)
+{
+    if (s_timer_at && s_now_us() >= s_timer_at) {
+        s_timer_at = 0;
+        curl_multi_socket_action(s_multi, CURL_SOCKET_TIMEOUT, 0, &s_running);
+    }
+}
+
+/* Runs the transfers for up to ms (less when libcurl's timeout comes first); finished transfers
+ * are recorded. Returns how many are still running. */
+static int s_pump(int ms)
+{
+    s_timeout_due();
+    s_finished();
+    if (s_timer_at) {
+        uint64_t now = s_now_us();
+        int until = s_timer_at > now ? (int)((s_timer_at - now + 999) / 1000) : 0;
+        if (until < ms) ms = until;
+    }
+    struct epoll_event evs[256];
+    int n = epoll_wait(s_epoll, evs, 256, ms > 0 ? ms : 0);
+    for (int i = 0; i < n; i++) {
+        int mask = ((evs[i].events & EPOLLIN) ? CURL_CSELECT_IN : 0) |
+                   ((evs[i].events & EPOLLOUT) ? CURL_CSELECT_OUT : 0) |
+                   ((evs[i].events & (EPOLLERR | EPOLLHUP)) ? CURL_CSELECT_ERR : 0);
+        curl_multi_socket_action(s_multi, evs[i].data.fd, mask, &s_running);
+    }
+    s_timeout_due();
+    s_finished();
+    return s_running;
 }
 
 static void s_drain(void)
@@ -413,8 +481,9 @@ static json_t *s_watch(void)
                           "watchers_started", (json_int_t)started, "mutations", (json_int_t)mut.n,
                           "events_expected", (json_int_t)(mut.n * started), "delivery",
                           s_summary(&s_delivery, 0), "mutation", s_summary(&mut, 0));
+    json_object_set_new(j, "watchers_ended_early", json_integer((json_int_t)s_watch_ended));
     for (int i = 0; i < o.watchers; i++) {
-        curl_multi_remove_handle(s_multi, ws[i]->h);
+        if (!ws[i]->ended) curl_multi_remove_handle(s_multi, ws[i]->h);
         curl_easy_cleanup(ws[i]->h);
         curl_slist_free_all(ws[i]->headers);
         free(ws[i]->resp);
@@ -474,6 +543,13 @@ int main(int argc, char **argv)
      * each a TLS handshake, and the run fed on itself. The watch phase raises it. */
     curl_multi_setopt(s_multi, CURLMOPT_MAX_HOST_CONNECTIONS, 64L);
     curl_multi_setopt(s_multi, CURLMOPT_MAXCONNECTS, (long)(o.watchers + 2048));
+    s_epoll = epoll_create1(EPOLL_CLOEXEC);
+    if (s_epoll < 0) {
+        perror("epoll_create1");
+        return 1;
+    }
+    curl_multi_setopt(s_multi, CURLMOPT_SOCKETFUNCTION, s_socket_cb);
+    curl_multi_setopt(s_multi, CURLMOPT_TIMERFUNCTION, s_timer_cb);
     json_t *out = json_object();
     if (strstr(phases, "setup")) s_setup();
     if (strstr(phases, "mutations")) json_object_set_new(out, "mutations", s_mutations());

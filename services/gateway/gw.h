@@ -42,6 +42,8 @@ typedef struct {
 } gw_user_t;
 
 enum { GW_PENDING_NONE = 0, GW_PENDING_STORE, GW_PENDING_DONE };
+enum { GW_HAND_NONE = 0, GW_HAND_RECEIVING, GW_HAND_SENDING };
+struct pollfd;
 
 /* One HTTP request, from its first header to its response. */
 struct gw_req_t {
@@ -53,6 +55,12 @@ struct gw_req_t {
     bool too_big;
     bool suspended;
     bool dispatched;
+    /* What libmicrohttpd does for it now (GW_HAND_*), for the loop to know whether running it
+     * again moves anything; hand_* link the requests it holds (gw_t.hand). */
+    int hand;
+    bool moved; /* body bytes came in since the loop last looked */
+    int fd;     /* the connection's socket */
+    gw_req_t *hand_prev, *hand_next;
     struct MHD_Response *resp; /* ready to queue */
     unsigned status;
     gw_user_t user;
@@ -71,6 +79,9 @@ struct gw_t {
     int timer_id;
     bool stopping;
     bool again;     /* a timer to run libmicrohttpd again is set */
+    gw_req_t *hand; /* requests libmicrohttpd is receiving or sending (not suspended) */
+    struct pollfd *hand_fds;
+    size_t hand_fds_cap;
     json_t *tokens; /* token -> {"user":..., "groups":[...]} */
     /* Documents made once at start. */
     char *disc_api, *disc_apis;          /* aggregated discovery */
@@ -88,6 +99,13 @@ void gw_http_stop(gw_t *gw);
 void gw_http_run(gw_t *gw); /* lets libmicrohttpd do what is ready */
 const char *gw_query(gw_req_t *req, const char *key);
 const char *gw_header(gw_req_t *req, const char *key);
+/* A request waits (its connection is left alone until gw_resume) and goes on. A stream's
+ * answer suspends itself when it has nothing to send. */
+void gw_suspend(gw_req_t *req);
+void gw_resume(gw_req_t *req);
+/* Whether the client of a suspended request has hung up (a suspended connection is not read,
+ * so libmicrohttpd would not notice). */
+bool gw_client_gone(gw_req_t *req);
 /* Responses: set req->resp. A request answered while suspended is resumed. */
 void gw_respond(gw_req_t *req, unsigned status, const char *content_type, char *body, size_t len);
 void gw_respond_json(gw_req_t *req, unsigned status, json_t *doc); /* steals doc */

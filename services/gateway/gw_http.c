@@ -12,6 +12,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <poll.h>
 #include <inttypes.h>
 #include <microhttpd.h>
 #include <sodium.h>
@@ -42,12 +43,74 @@ const char *gw_header(gw_req_t *req, const char *key)
     return MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, key);
 }
 
-static void s_resume(gw_req_t *req)
+/* --- what libmicrohttpd holds -------------------------------------------------------------- */
+
+static void s_hand(gw_req_t *req, int hand)
 {
-    if (req->suspended) {
-        req->suspended = false;
-        MHD_resume_connection(req->conn);
+    gw_t *gw = req->gw;
+    if (req->hand && !hand) {
+        if (req->hand_prev)
+            req->hand_prev->hand_next = req->hand_next;
+        else
+            gw->hand = req->hand_next;
+        if (req->hand_next) req->hand_next->hand_prev = req->hand_prev;
+        req->hand_prev = req->hand_next = NULL;
+    } else if (!req->hand && hand) {
+        req->hand_next = gw->hand;
+        if (gw->hand) gw->hand->hand_prev = req;
+        gw->hand = req;
     }
+    req->hand = hand;
+}
+
+void gw_suspend(gw_req_t *req)
+{
+    if (req->suspended) return;
+    req->suspended = true;
+    s_hand(req, GW_HAND_NONE);
+    MHD_suspend_connection(req->conn);
+}
+
+void gw_resume(gw_req_t *req)
+{
+    if (!req->suspended) return;
+    req->suspended = false;
+    /* Resumed, it has an answer to send (a response made meanwhile, or a stream's next bytes). */
+    s_hand(req, GW_HAND_SENDING);
+    MHD_resume_connection(req->conn);
+}
+
+bool gw_client_gone(gw_req_t *req)
+{
+    struct pollfd p = {.fd = req->fd, .events = POLLRDHUP};
+    return req->fd >= 0 && poll(&p, 1, 0) == 1 && (p.revents & (POLLRDHUP | POLLHUP | POLLERR));
+}
+
+/* Whether running libmicrohttpd again would move bytes for a request it holds: a body is
+ * coming in (bytes arrived in the last round), or an answer is going out and its socket takes
+ * more. Its epoll is edge-triggered, so that cannot be left to a new event; and its timeout
+ * alone cannot say, for it stays 0 while a TLS handshake waits for its client. */
+static bool s_hand_moves(gw_t *gw)
+{
+    bool moves = false;
+    size_t n = 0;
+    for (gw_req_t *r = gw->hand; r; r = r->hand_next) {
+        if (r->hand == GW_HAND_RECEIVING) {
+            moves |= r->moved;
+            r->moved = false;
+            continue;
+        }
+        if (n == gw->hand_fds_cap) {
+            size_t cap = n ? 2 * n : 64;
+            struct pollfd *fds = realloc(gw->hand_fds, cap * sizeof *fds);
+            if (!fds) abort();
+            gw->hand_fds = fds;
+            gw->hand_fds_cap = cap;
+        }
+        gw->hand_fds[n++] = (struct pollfd){.fd = r->fd, .events = POLLOUT};
+    }
+    if (moves) return true;
+    return n && poll(gw->hand_fds, n, 0) > 0;
 }
 
 void gw_respond(gw_req_t *req, unsigned status, const char *content_type, char *body, size_t len)
@@ -74,7 +137,7 @@ void gw_respond(gw_req_t *req, unsigned status, const char *content_type, char *
         snprintf(header, sizeof header, "299 - \"%s\"", quoted);
         MHD_add_response_header(req->resp, "Warning", header);
     }
-    s_resume(req);
+    gw_resume(req);
 }
 
 void gw_respond_response(gw_req_t *req, unsigned status, struct MHD_Response *resp)
@@ -82,7 +145,7 @@ void gw_respond_response(gw_req_t *req, unsigned status, struct MHD_Response *re
     if (req->resp) MHD_destroy_response(req->resp);
     req->resp = resp;
     req->status = status;
-    s_resume(req);
+    gw_resume(req);
 }
 
 void gw_respond_json(gw_req_t *req, unsigned status, json_t *doc)
@@ -209,6 +272,7 @@ static void s_request_done(void *cls, struct MHD_Connection *conn, void **con_cl
     if (req->status >= 100 && req->status < 600) gw->responses_by_class[req->status / 100]++;
     log_debug("gateway.request", "method=%s path=\"%s\" status=%u us=%" PRIu64 " end=%d",
               req->method, req->path, req->status, us, (int)toe);
+    s_hand(req, GW_HAND_NONE);
     if (req->ctx_free && req->ctx) req->ctx_free(req->ctx);
     if (req->resp) MHD_destroy_response(req->resp);
     bus_buf_free(&req->body);
@@ -235,7 +299,12 @@ static enum MHD_Result s_access(void *cls, struct MHD_Connection *conn, const ch
         snprintf(req->method, sizeof req->method, "%s", method);
         req->path = strdup(url);
         if (!req->path) abort();
+        const union MHD_ConnectionInfo *ci =
+            MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+        req->fd = ci ? ci->connect_fd : -1;
         bus_buf_init(&req->body, GW_BODY_MAX);
+        s_hand(req, GW_HAND_RECEIVING);
+        req->moved = true; /* its body, or its dispatch, is next */
         *con_cls = req;
         gw->requests++;
         return MHD_YES;
@@ -244,6 +313,7 @@ static enum MHD_Result s_access(void *cls, struct MHD_Connection *conn, const ch
         if (!req->too_big && bus_buf_append(&req->body, upload_data, *upload_data_size))
             req->too_big = true;
         *upload_data_size = 0;
+        req->moved = true;
         return MHD_YES;
     }
     if (!req->dispatched) {
@@ -260,10 +330,10 @@ static enum MHD_Result s_access(void *cls, struct MHD_Connection *conn, const ch
         enum MHD_Result r = MHD_queue_response(conn, req->status, req->resp);
         MHD_destroy_response(req->resp);
         req->resp = NULL;
+        s_hand(req, GW_HAND_SENDING);
         return r;
     }
-    req->suspended = true;
-    MHD_suspend_connection(conn);
+    gw_suspend(req);
     (void)version;
     return MHD_YES;
 }
@@ -272,22 +342,22 @@ static enum MHD_Result s_access(void *cls, struct MHD_Connection *conn, const ch
 
 static void s_again(bus_service_t *svc, void *arg);
 
-/* Lets libmicrohttpd do what is ready. Its epoll is edge-triggered: a connection that can still
- * send (a large answer goes out a buffer at a time) raises no new event, so it is run again
- * while it says there is work now (timeout 0); past a bound, a timer of 0 ms comes back to it
- * after the bus has had its turn. */
+/* Lets libmicrohttpd do what is ready, and again while that moves bytes for a request it holds
+ * (a large answer goes out a TLS record at a time, and its edge-triggered epoll raises no new
+ * event for a socket that can still send); past a bound, a timer of 0 ms comes back to it after
+ * the bus has had its turn. */
 void gw_http_run(gw_t *gw)
 {
-    bool more = false;
-    for (int i = 0; i < gw->daemons_n; i++) {
-        for (int round = 0; round < 64; round++) {
+    for (int round = 0; round < 64; round++) {
+        bool ready = false;
+        for (int i = 0; i < gw->daemons_n; i++) {
             MHD_run(gw->daemons[i]);
             MHD_UNSIGNED_LONG_LONG to;
-            more = MHD_get_timeout(gw->daemons[i], &to) == MHD_YES && to == 0;
-            if (!more) break;
+            ready |= MHD_get_timeout(gw->daemons[i], &to) == MHD_YES && to == 0;
         }
+        if (!ready || !s_hand_moves(gw)) return;
     }
-    if (more && !gw->again && gw->svc && !gw->stopping) {
+    if (!gw->again && gw->svc && !gw->stopping) {
         gw->again = true;
         bus_service_after(gw->svc, 0, s_again, gw, NULL);
     }
@@ -420,4 +490,7 @@ void gw_http_stop(gw_t *gw)
     gw->stopping = true;
     for (int i = 0; i < gw->daemons_n; i++) MHD_stop_daemon(gw->daemons[i]);
     gw->daemons_n = 0;
+    free(gw->hand_fds);
+    gw->hand_fds = NULL;
+    gw->hand_fds_cap = 0;
 }

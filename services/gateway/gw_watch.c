@@ -54,8 +54,7 @@ enum { S_W_FETCHING, S_W_LIVE, S_W_ENDED };
 
 typedef struct s_watcher {
     gw_t *gw;
-    gw_req_t *req; /* NULL once the stream is finished (the connection may live on) */
-    struct MHD_Connection *conn;
+    gw_req_t *req; /* NULL once the request is finished (the connection may live on) */
     const kube_kind_t *kind;
     s_group_t *group;
     char key[600]; /* events under this key prefix (or this exact key) */
@@ -68,7 +67,7 @@ typedef struct s_watcher {
     uint64_t deadline_ms, bookmark_ms;
     bus_buf_t out;
     size_t out_off;
-    bool suspended, end;
+    bool end;
     int fetches; /* store calls in flight: the watcher outlives its stream until they answer */
     struct s_watcher *next, *prev;
 } s_watcher_t;
@@ -174,10 +173,7 @@ static json_t *s_load(const s_watcher_t *w, const char *key, const uint8_t *v, s
 
 static void s_resume(s_watcher_t *w)
 {
-    if (w->suspended) {
-        w->suspended = false;
-        MHD_resume_connection(w->conn);
-    }
+    if (w->req) gw_resume(w->req);
 }
 
 /* Queues one event line; steals obj. A watcher too far behind is ended. */
@@ -441,19 +437,22 @@ static void s_on_event(bus_service_t *svc, bus_event_t *bev, void *arg)
     (void)arg;
 }
 
-/* Bookmarks, deadlines, and a look at idle connections (a suspended one notices no hang-up). */
+/* Bookmarks, deadlines, and clients that hung up: a stream waiting for events is not read, so
+ * only a look at its socket tells (else it would stay half-closed until its deadline). */
 static void s_tick(bus_service_t *svc, void *arg)
 {
     gw_t *gw = arg;
     uint64_t now = bus_now_ms();
     for (s_watcher_t *w = s_watchers; w; w = w->next) {
-        if (w->state == S_W_ENDED) continue;
-        if (now >= w->deadline_ms) w->end = true;
+        if (w->state == S_W_ENDED || !w->req) continue;
+        if (now >= w->deadline_ms || gw_client_gone(w->req)) {
+            w->end = true;
+            s_resume(w);
+        }
         if (w->bookmarks && w->state == S_W_LIVE && now >= w->bookmark_ms) {
             w->bookmark_ms = now + S_BOOKMARK_MS;
-            s_bookmark(w);
+            s_bookmark(w); /* resumes it */
         }
-        s_resume(w);
     }
     bus_service_after(svc, 1000, s_tick, gw, NULL);
 }
@@ -511,8 +510,7 @@ static ssize_t s_reader(void *cls, uint64_t pos, char *buf, size_t max)
     }
     if (w->end) return MHD_CONTENT_READER_END_OF_STREAM;
     /* Nothing to send: wait, without polling, until an event (or the tick) resumes us. */
-    w->suspended = true;
-    MHD_suspend_connection(w->conn);
+    if (w->req) gw_suspend(w->req);
     (void)pos;
     return 0;
 }
@@ -520,6 +518,8 @@ static ssize_t s_reader(void *cls, uint64_t pos, char *buf, size_t max)
 static void s_reader_free(void *cls)
 {
     s_watcher_t *w = cls;
+    if (w->req) w->req->ctx = NULL; /* the request may end after its answer */
+    w->req = NULL;
     if (w->prev)
         w->prev->next = w->next;
     else
@@ -581,6 +581,13 @@ static void s_start_at(s_watcher_t *w)
     s_ask(w, &store_range_request_desc, &q, s_check_reply);
 }
 
+/* The request ends (its stream sent, or the connection lost) before or after its answer. */
+static void s_request_gone(void *ctx)
+{
+    s_watcher_t *w = ctx;
+    w->req = NULL;
+}
+
 int gw_watch_start(gw_req_t *req, const gw_target_t *t, const char *key, bool exact)
 {
     char err[1024];
@@ -596,7 +603,6 @@ int gw_watch_start(gw_req_t *req, const gw_target_t *t, const char *key, bool ex
     s_watcher_t *w = calloc(1, sizeof *w);
     if (!w) abort();
     w->gw = req->gw;
-    w->conn = req->conn;
     w->kind = t->kind;
     w->group = g;
     snprintf(w->key, sizeof w->key, "%s", key);
@@ -626,6 +632,9 @@ int gw_watch_start(gw_req_t *req, const gw_target_t *t, const char *key, bool ex
     MHD_add_response_header(resp, "Cache-Control", "no-cache, private");
     gw_respond_response(req, 200, resp);
     MHD_set_connection_option(req->conn, MHD_CONNECTION_OPTION_TIMEOUT, 0);
+    w->req = req;
+    req->ctx = w;
+    req->ctx_free = s_request_gone;
     w->next = s_watchers;
     if (s_watchers) s_watchers->prev = w;
     s_watchers = w;
