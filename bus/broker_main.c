@@ -5,6 +5,7 @@
 #include "bus_broker.h"
 #include "bus_config.h"
 #include "bus_log.h"
+#include "bus_proc.h"
 
 #include <czmq.h>
 #include <getopt.h>
@@ -48,11 +49,7 @@ int main(int argc, char **argv)
         s_usage(stderr);
         return 2;
     }
-    bus_log_init(name);
-    bus_log_set_level(level);
-    /* The log pipe may close before we do (our supervisor died): write errors, not death. */
-    signal(SIGPIPE, SIG_IGN);
-    zsys_init();
+    bus_proc_init(name, level);
     zsys_set_linger(0);
     char err[512];
     bus_config_t *config = bus_config_load(dir, err, sizeof err);

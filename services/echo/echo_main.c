@@ -5,6 +5,7 @@
  * A request may ask for a delay (answered later without blocking) or an error status. */
 #include "bus_err.h"
 #include "bus_log.h"
+#include "bus_proc.h"
 #include "bus_service.h"
 #include "kubus_schema.h"
 
@@ -131,11 +132,7 @@ int main(int argc, char **argv)
         s_usage(stderr);
         return 2;
     }
-    bus_log_init(name);
-    bus_log_set_level(level);
-    /* The log pipe may close before we do (our supervisor died): write errors, not death. */
-    signal(SIGPIPE, SIG_IGN);
-    zsys_init();
+    bus_proc_init(name, level);
     char err[512];
     s_echo_t echo = {0};
     echo.svc = bus_service_new(dir, name, err, sizeof err);

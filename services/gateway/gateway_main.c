@@ -10,6 +10,7 @@
 
 #include "bus_err.h"
 #include "bus_log.h"
+#include "bus_proc.h"
 
 #include <czmq.h>
 #include <getopt.h>
@@ -62,11 +63,8 @@ int main(int argc, char **argv)
         s_usage(stderr);
         return 2;
     }
-    bus_log_init(name);
-    bus_log_set_level(level);
-    signal(SIGPIPE, SIG_IGN);
+    bus_proc_init(name, level);
     if (sodium_init() < 0) abort();
-    zsys_init();
     char err[1024];
     static gw_t gw;
     gw.dir = dir;

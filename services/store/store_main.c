@@ -12,6 +12,7 @@
 #include "bus_config.h"
 #include "bus_err.h"
 #include "bus_log.h"
+#include "bus_proc.h"
 #include "store_service.h"
 
 #include <czmq.h>
@@ -103,10 +104,7 @@ int main(int argc, char **argv)
         s_usage(stderr);
         return 2;
     }
-    bus_log_init(name);
-    bus_log_set_level(level);
-    signal(SIGPIPE, SIG_IGN);
-    zsys_init();
+    bus_proc_init(name, level);
     char data_buf[4096];
     if (!data) {
         snprintf(data_buf, sizeof data_buf, "%s/data", dir);

@@ -610,6 +610,7 @@ static void s_answer_pending(store_member_t *self, uint64_t snapshot_index, uint
             self->pending[kept++] = pd;
             continue;
         }
+        if (early) self->answered_early = true;
         if (pd.kind == SM_CONF) {
             sm_conf_reply(self, &pd);
             continue;
@@ -696,6 +697,9 @@ static void s_finish(store_member_t *self)
         bus_log_limited(&self->log_disk, BUS_LOG_ERROR, "store.settle", "error=\"%s\"", err);
     raft_advance(self->raft, rd);
     self->busy = false;
+    self->answered_early = false;
+    const raft_conf_t *conf = &store_log_state(self->log)->conf;
+    self->lone = conf->voters_n == 1 && conf->voters[0] == self->id;
     sm_reads_serve(self);
 }
 

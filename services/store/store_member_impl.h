@@ -96,6 +96,8 @@ struct store_member_t {
     bool job, job_done, stop; /* under mu */
     bool job_applied;         /* under mu: the worker has the outcomes; it has not committed yet */
     uint64_t answer_early_to; /* proposals up to here may be answered before the commit */
+    bool answered_early;      /* this job answered some: their writes are not readable yet */
+    bool lone;                /* the only voter, as of the last job: a read needs no read index */
     int efd;
     bool busy;         /* a ready is out (with the worker, or waiting to be retried) */
     uint64_t retry_at; /* a failed job goes again at this tick (0: not failed) */
