@@ -10,7 +10,6 @@
 #include "kubus_schema.h"
 
 #include <getopt.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

@@ -14,7 +14,6 @@
 
 #include <czmq.h>
 #include <getopt.h>
-#include <signal.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
