@@ -399,7 +399,8 @@ static json_t *s_mutations(void)
                 sent++;
                 continue;
             }
-            s_patch(&mut, (int)sent++, 0);
+            /* A new value each time: a patch that changes nothing writes nothing. */
+            s_patch(&mut, (int)sent++, s_now_us());
         }
         while (gets < (uint64_t)(elapsed * o.get_rate)) {
             snprintf(path, sizeof path, "/api/v1/namespaces/%s/pods/pod-%d", o.ns,

@@ -68,6 +68,11 @@ struct gw_req_t {
     json_t *warnings; /* texts for Warning headers */
     void *ctx;        /* a verb's state while it waits for the store */
     void (*ctx_free)(void *ctx);
+    /* Set while a verb works from the gateway's cached copy of an object, which may be behind
+     * the store: it never answers from that copy. Its first answer (an error, a no-op, a dry
+     * run) is not sent; this is called instead, once, to start over from the store's copy.
+     * The verb's first store call (its write, which compares the revision) clears it. */
+    void (*recheck)(gw_req_t *req);
 };
 
 struct gw_t {
@@ -90,6 +95,7 @@ struct gw_t {
     json_t *openapi_root, *openapi_docs; /* "api/v1" -> document */
     /* Counters for /metrics. */
     uint64_t requests, responses_by_class[6], store_calls, store_errors;
+    uint64_t cached_reads, cached_stale;
     uint64_t latency_us_sum, latency_count;
 };
 
@@ -172,6 +178,9 @@ int gw_watch_init(gw_t *gw);
  * answering with an error. */
 int gw_watch_start(gw_req_t *req, const gw_target_t *t, const char *key, bool exact);
 void gw_watch_stop(void); /* ends every stream */
+/* The latest version of key this gateway has heard of, while its event is still in the ring
+ * (pointers into the ring: use before the loop runs again); false when unknown or deleted. */
+bool gw_watch_latest(const char *key, store_kv_t *kv);
 void gw_watch_free(void);
 
 /* gw_authz.c: authorization (system:masters, then RBAC over the store's roles and bindings). */

@@ -286,6 +286,14 @@ static void s_metrics(gw_req_t *req)
             "kubus_gateway_store_calls_total %" PRIu64 "\n"
             "kubus_gateway_store_errors_total %" PRIu64 "\n",
             gw->store_calls, gw->store_errors);
+    fprintf(f,
+            "# HELP kubus_gateway_cached_reads_total Updates and patches that started from the "
+            "gateway's copy of the object instead of a store read, and those that had to start "
+            "over from the store's.\n"
+            "# TYPE kubus_gateway_cached_reads_total counter\n"
+            "kubus_gateway_cached_reads_total %" PRIu64 "\n"
+            "kubus_gateway_cached_reads_stale_total %" PRIu64 "\n",
+            gw->cached_reads, gw->cached_stale);
     fclose(f);
     gw_respond(req, 200, "text/plain; version=0.0.4", text, len);
 }

@@ -115,6 +115,15 @@ static bool s_hand_moves(gw_t *gw)
 
 void gw_respond(gw_req_t *req, unsigned status, const char *content_type, char *body, size_t len)
 {
+    if (req->recheck) {
+        void (*recheck)(gw_req_t *) = req->recheck;
+        req->recheck = NULL;
+        free(body);
+        json_decref(req->warnings);
+        req->warnings = NULL;
+        recheck(req);
+        return;
+    }
     if (req->resp) MHD_destroy_response(req->resp);
     req->resp = MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
     if (!req->resp) abort();
@@ -210,6 +219,7 @@ static void s_store_abandon(void *arg)
 
 int gw_store_call(gw_req_t *req, const codec_msg_t *desc, const void *body, gw_store_fn *fn)
 {
+    req->recheck = NULL; /* what the store answers decides */
     s_call_t *c = malloc(sizeof *c);
     if (!c) abort();
     c->req = req;

@@ -24,7 +24,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define S_WRITE_ATTEMPTS 5
+/* Tries of a write that loses to concurrent ones before 409: each lost try means another write
+ * went in, so the object moves on; kube-apiserver's GuaranteedUpdate tries until its deadline. */
+#define S_WRITE_ATTEMPTS 100
 #define S_LIMIT_DEFAULT  500
 
 void gw_op_free(void *arg)
@@ -199,6 +201,8 @@ void gw_op_set_rv(json_t *obj, uint64_t rev)
     json_object_set_new(json_object_get(obj, "metadata"), "resourceVersion", json_string(rv));
 }
 
+static void s_update_reread(gw_req_t *req, bus_in_t *in);
+
 static void s_written(gw_req_t *req, bus_in_t *in)
 {
     gw_op_t *op = req->ctx;
@@ -206,15 +210,17 @@ static void s_written(gw_req_t *req, bus_in_t *in)
     if (gw_op_decode(req, in, &store_txn_reply_desc, (void **)&r)) return;
     const char *name =
         json_string_value(json_object_get(json_object_get(op->obj, "metadata"), "name"));
+    if (!r->succeeded && op->verb == S_CREATE) {
+        char res[128];
+        gw_resource_name(op->t.kind, res, sizeof res);
+        gw_fail(req, 409, "AlreadyExists", gw_op_details(&op->t, name), "%s \"%s\" already exists",
+                res, name);
+        return;
+    }
     if (!r->succeeded) {
-        if (op->verb == S_CREATE) {
-            char res[128];
-            gw_resource_name(op->t.kind, res, sizeof res);
-            gw_fail(req, 409, "AlreadyExists", gw_op_details(&op->t, name),
-                    "%s \"%s\" already exists", res, name);
-            return;
-        }
-        gw_op_conflict(req, &op->t, name);
+        /* Written in between (or the copy was behind): again on what is there now; a
+         * resourceVersion the body names is checked against that. */
+        gw_op_lost(req, op, s_update_reread);
         return;
     }
     gw_op_set_rv(op->obj, r->revision);
@@ -411,7 +417,11 @@ static void s_create(gw_req_t *req, gw_op_t *op)
 
 void gw_op_lost(gw_req_t *req, gw_op_t *op, gw_store_fn *reread)
 {
-    if (++op->attempts < S_WRITE_ATTEMPTS) {
+    bool guess = op->from_cache; /* a copy from the cache that was behind is no attempt */
+    if (guess) req->gw->cached_stale++;
+    op->from_cache = false;
+    op->no_cache = true;
+    if (guess || ++op->attempts < S_WRITE_ATTEMPTS) {
         json_decref(op->obj);
         op->obj = NULL;
         gw_op_read_then(req, op, reread);
@@ -426,10 +436,37 @@ void gw_op_read_then(gw_req_t *req, gw_op_t *op, gw_store_fn *fn)
     gw_store_call(req, &store_range_request_desc, &q, fn);
 }
 
+/* kube-apiserver's cacher hands its storage's GuaranteedUpdate the watch cache's copy of the
+ * object, and so does this: the write compares the revision of the copy, so a copy behind the
+ * store costs one lost write and a store read, never a wrong result; req->recheck keeps any
+ * other answer (an error, a no-op) from being made from it. A patch then costs one store call
+ * instead of two. */
+void gw_op_read_for_update(gw_req_t *req, gw_op_t *op, gw_store_fn *fn,
+                           void (*again)(gw_req_t *req))
+{
+    store_kv_t kv;
+    json_t *cur = NULL;
+    if (!op->dry_run && !op->no_cache && gw_watch_latest(op->key, &kv))
+        cur = gw_object_load(op->t.kind, &kv);
+    if (!cur) {
+        gw_op_read_then(req, op, fn);
+        return;
+    }
+    json_decref(op->cur);
+    op->cur = cur;
+    op->cur_mod = kv.mod_revision;
+    op->from_cache = true;
+    req->gw->cached_reads++;
+    req->recheck = again;
+    fn(req, NULL);
+}
+
 /* Takes the current object from a read; -1 after answering when absent. */
 int gw_op_take_current(gw_req_t *req, bus_in_t *in, bool absent_ok)
 {
     gw_op_t *op = req->ctx;
+    if (!in) return 0; /* the gateway's copy (gw_op_read_for_update) */
+    op->from_cache = false;
     store_range_reply_t *r;
     if (gw_op_decode(req, in, &store_range_reply_desc, (void **)&r)) return -1;
     json_decref(op->cur);
@@ -490,6 +527,21 @@ void gw_op_carry_over(gw_op_t *op)
     json_object_set_new(meta, "generation", json_integer(gen));
 }
 
+bool gw_op_unchanged(gw_op_t *op)
+{
+    json_t *meta = json_object_get(op->obj, "metadata");
+    json_t *cur_rv = json_object_get(json_object_get(op->cur, "metadata"), "resourceVersion");
+    if (!json_is_object(meta) || !cur_rv) return false;
+    json_t *rv = json_incref(json_object_get(meta, "resourceVersion"));
+    json_object_set(meta, "resourceVersion", cur_rv);
+    bool same = json_equal(op->obj, op->cur);
+    if (rv)
+        json_object_set_new(meta, "resourceVersion", rv);
+    else
+        json_object_del(meta, "resourceVersion");
+    return same;
+}
+
 /* The end of an update or a patch: the object's resourceVersion, when it names one, must be the
  * stored one (for a patch that names it: kubectl diff and apply send one), then what the server
  * keeps is carried over, and the write compares the revision read. */
@@ -513,8 +565,8 @@ static void s_write_update(gw_req_t *req, gw_op_t *op, gw_store_fn *fn)
     }
     kube_errs_destroy(&errs);
     gw_op_carry_over(op);
-    if (op->dry_run) {
-        gw_op_send_dry_run(req, op);
+    if (op->dry_run || gw_op_unchanged(op)) {
+        gw_op_send_dry_run(req, op); /* nothing is written: no new resourceVersion, no event */
         return;
     }
     if (gw_op_ends_deletion(op)) {
@@ -537,19 +589,41 @@ static void s_update_read(gw_req_t *req, bus_in_t *in)
     s_write_update(req, op, s_written);
 }
 
-static void s_update(gw_req_t *req, gw_op_t *op)
+/* The object to write, from the request's body (again after a try from a stale copy). */
+static int s_update_obj(gw_req_t *req, gw_op_t *op)
 {
-    if (!(op->obj = gw_object_decode(req))) return;
+    json_decref(op->obj);
+    if (!(op->obj = gw_object_decode(req))) return -1;
     const char *name =
         json_string_value(json_object_get(json_object_get(op->obj, "metadata"), "name"));
     if (name && strcmp(name, op->t.name)) {
         gw_fail(req, 400, "BadRequest", NULL,
                 "the name of the object (%s) does not match the name on the URL (%s)", name,
                 op->t.name);
-        return;
+        return -1;
     }
-    if (gw_object_admit(req, op->t.kind, op->obj, op->t.ns, false)) return;
-    gw_op_read_then(req, op, s_update_read);
+    return gw_object_admit(req, op->t.kind, op->obj, op->t.ns, false);
+}
+
+static void s_update_reread(gw_req_t *req, bus_in_t *in)
+{
+    gw_op_t *op = req->ctx;
+    if (s_update_obj(req, op)) return;
+    s_update_read(req, in);
+}
+
+static void s_update_again(gw_req_t *req)
+{
+    gw_op_t *op = req->ctx;
+    req->gw->cached_stale++;
+    op->no_cache = true;
+    gw_op_read_then(req, op, s_update_reread);
+}
+
+static void s_update(gw_req_t *req, gw_op_t *op)
+{
+    if (s_update_obj(req, op)) return;
+    gw_op_read_for_update(req, op, s_update_read, s_update_again);
 }
 
 static void s_patch_read(gw_req_t *req, bus_in_t *in);
@@ -581,6 +655,8 @@ static void s_patch_read(gw_req_t *req, bus_in_t *in)
     if (gw_op_take_current(req, in, false)) return;
     json_decref(op->obj);
     op->obj = NULL;
+    json_decref(req->warnings); /* admission's, from an earlier try */
+    req->warnings = NULL;
     if (gw_op_patch_apply(req, op, &op->obj)) return;
     if (gw_object_admit(req, op->t.kind, op->obj, op->t.ns, false)) return;
     s_write_update(req, op, s_patch_written);
@@ -653,9 +729,17 @@ int gw_op_patch_apply(gw_req_t *req, gw_op_t *op, json_t **out)
     return 0;
 }
 
+static void s_patch_again(gw_req_t *req)
+{
+    gw_op_t *op = req->ctx;
+    req->gw->cached_stale++;
+    op->no_cache = true;
+    gw_op_read_then(req, op, s_patch_read);
+}
+
 static void s_patch(gw_req_t *req, gw_op_t *op)
 {
-    gw_op_read_then(req, op, s_patch_read);
+    gw_op_read_for_update(req, op, s_patch_read, s_patch_again);
 }
 
 void gw_op_method_not_allowed(gw_req_t *req)

@@ -27,6 +27,9 @@ typedef struct {
     json_t *cur; /* the stored object */
     uint64_t cur_mod;
     int attempts;
+    /* cur came from the gateway's copy (gw_op_read_for_update), not from the store; no_cache:
+     * it must come from the store (a copy was found stale) */
+    bool from_cache, no_cache;
     bool dry_run, create_on_put;
     int verb;
     bus_arena_t *arena;
@@ -48,7 +51,8 @@ void gw_op_not_found(gw_req_t *req, const gw_target_t *t, const char *name);
 void gw_op_conflict(gw_req_t *req, const gw_target_t *t, const char *name);
 int gw_op_decode(gw_req_t *req, bus_in_t *in, const codec_msg_t *desc, void **out);
 void gw_op_send_object(gw_req_t *req, unsigned status, json_t *obj);
-/* A dry run's answer: op->obj as it would be written, at the revision read (cur_mod). */
+/* An answer without a write (a dry run, a change that changes nothing): op->obj as it would be
+ * written, at the revision read (cur_mod). */
 void gw_op_send_dry_run(gw_req_t *req, gw_op_t *op);
 gw_op_t *gw_op_new(gw_req_t *req, const gw_target_t *t, int verb);
 void gw_op_write_obj(gw_req_t *req, gw_op_t *op, const char *key, uint64_t compare_mod, bool create,
@@ -57,14 +61,22 @@ void gw_op_set_rv(json_t *obj, uint64_t rev);
 bool gw_op_has_status(const kube_kind_t *kind);
 void gw_op_stamp_new(const kube_kind_t *kind, json_t *obj);
 void gw_op_read_then(gw_req_t *req, gw_op_t *op, gw_store_fn *fn);
+/* The read before an update: from the gateway's copy when it has one (fn then gets in == NULL,
+ * op->cur set; gw_op_take_current passes it on), else from the store. An answer other than a
+ * write that succeeds calls again (instead of answering) with op->no_cache set. */
+void gw_op_read_for_update(gw_req_t *req, gw_op_t *op, gw_store_fn *fn,
+                           void (*again)(gw_req_t *req));
 /* A write that compared a revision lost to a concurrent one: read again and redo (reread), as
- * kube-apiserver's GuaranteedUpdate does, or after five tries answer 409 Conflict. */
+ * kube-apiserver's GuaranteedUpdate does, or after many tries answer 409 Conflict. */
 void gw_op_lost(gw_req_t *req, gw_op_t *op, gw_store_fn *reread);
 /* The reply of such a write: op->obj goes out with status and its new resourceVersion, or the
  * write is redone (gw_op_lost). */
 void gw_op_send_written(gw_req_t *req, bus_in_t *in, gw_store_fn *reread, unsigned status);
 int gw_op_take_current(gw_req_t *req, bus_in_t *in, bool absent_ok);
 void gw_op_carry_over(gw_op_t *op);
+/* Whether op->obj is op->cur (the resourceVersion aside): kube-apiserver then writes nothing and
+ * answers the object as it is. */
+bool gw_op_unchanged(gw_op_t *op);
 int gw_op_patch_apply(gw_req_t *req, gw_op_t *op, json_t **out);
 void gw_op_method_not_allowed(gw_req_t *req);
 

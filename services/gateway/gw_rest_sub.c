@@ -49,16 +49,12 @@ static json_t *s_scale_of(const json_t *obj)
     return scale;
 }
 
-static void s_sub_written(gw_req_t *req, bus_in_t *in)
+static void s_sub_read(gw_req_t *req, bus_in_t *in);
+
+/* The answer of a write to a subresource: op->obj at revision rev, as the subresource shows it. */
+static void s_sub_answer(gw_req_t *req, gw_op_t *op, uint64_t rev)
 {
-    gw_op_t *op = req->ctx;
-    store_txn_reply_t *r;
-    if (gw_op_decode(req, in, &store_txn_reply_desc, (void **)&r)) return;
-    if (!r->succeeded) {
-        gw_op_conflict(req, &op->t, op->t.name);
-        return;
-    }
-    gw_op_set_rv(op->obj, r->revision);
+    gw_op_set_rv(op->obj, rev);
     if (!strcmp(op->t.sub, "binding")) {
         gw_respond_json(req, 201,
                         json_pack("{s:s, s:s, s:{}, s:s, s:i}", "kind", "Status", "apiVersion",
@@ -72,6 +68,28 @@ static void s_sub_written(gw_req_t *req, bus_in_t *in)
     json_t *obj = op->obj;
     op->obj = NULL;
     gw_op_send_object(req, 200, obj);
+}
+
+/* Someone wrote in between: the change is made again on what is there now (a resourceVersion
+ * the body names is then checked against that). */
+static void s_sub_written(gw_req_t *req, bus_in_t *in)
+{
+    gw_op_t *op = req->ctx;
+    store_txn_reply_t *r;
+    if (gw_op_decode(req, in, &store_txn_reply_desc, (void **)&r)) return;
+    if (!r->succeeded) {
+        gw_op_lost(req, op, s_sub_read);
+        return;
+    }
+    s_sub_answer(req, op, r->revision);
+}
+
+static void s_sub_again(gw_req_t *req)
+{
+    gw_op_t *op = req->ctx;
+    req->gw->cached_stale++;
+    op->no_cache = true;
+    gw_op_read_then(req, op, s_sub_read);
 }
 
 /* The body as the subresource's object (Scale, Binding or the kind itself), for PUT and POST;
@@ -120,6 +138,7 @@ static void s_sub_read(gw_req_t *req, bus_in_t *in)
         gw_op_conflict(req, &op->t, op->t.name);
         return;
     }
+    json_decref(op->obj);
     op->obj = json_deep_copy(op->cur);
     json_object_del(json_object_get(op->obj, "metadata"), "resourceVersion");
     if (!strcmp(sub, "status")) {
@@ -174,9 +193,8 @@ static void s_sub_read(gw_req_t *req, bus_in_t *in)
         json_object_set_new(spec, "nodeName", json_string(node));
     }
     json_decref(body);
-    if (op->dry_run) {
-        gw_op_set_rv(op->obj, op->cur_mod);
-        gw_respond_json(req, 200, json_incref(op->obj));
+    if (op->dry_run || gw_op_unchanged(op)) {
+        s_sub_answer(req, op, op->cur_mod); /* nothing written */
         return;
     }
     gw_op_write_obj(req, op, op->key, op->cur_mod, false, s_sub_written);
@@ -207,7 +225,10 @@ void gw_rest_subresource(gw_req_t *req, const gw_target_t *t)
     }
     gw_op_t *op = gw_op_new(req, t, S_UPDATE);
     gw_object_key(t->kind, t->ns, t->name, op->key, sizeof op->key);
-    gw_op_read_then(req, op, s_sub_read);
+    if (!strcmp(m, "GET"))
+        gw_op_read_then(req, op, s_sub_read);
+    else
+        gw_op_read_for_update(req, op, s_sub_read, s_sub_again);
 }
 
 /* --- the namespaces every cluster has ------------------------------------------------------ */

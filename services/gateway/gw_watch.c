@@ -15,6 +15,7 @@
 #include "kube_select.h"
 #include "kube_time.h"
 
+#include <czmq.h>
 #include <inttypes.h>
 #include <microhttpd.h>
 #include <stdio.h>
@@ -48,6 +49,7 @@ typedef struct {
     size_t head, n;
     uint64_t start_rev, last_rev; /* the ring holds every event with start_rev < rev <= last_rev */
     bool init;
+    zhashx_t *latest; /* key -> its latest event in the ring (an update's first guess) */
 } s_group_t;
 
 enum { S_W_FETCHING, S_W_LIVE, S_W_ENDED };
@@ -108,6 +110,8 @@ static s_group_t *s_group(const char *key, bool create)
             s_groups[i] = calloc(1, sizeof *s_groups[i]);
             if (!s_groups[i]) abort();
             memcpy(s_groups[i]->prefix, key, n);
+            s_groups[i]->latest = zhashx_new(); /* keys copied; items point into the ring */
+            if (!s_groups[i]->latest) abort();
             return s_groups[i];
         }
     return NULL;
@@ -127,6 +131,7 @@ static void s_ring_add(s_group_t *g, const store_event_t *ev)
     if (g->n == S_RING_MAX) {
         s_event_t *old = &g->ring[g->head];
         g->start_rev = old->rev; /* what it held is now only in the store's history */
+        if (zhashx_lookup(g->latest, old->key) == old) zhashx_delete(g->latest, old->key);
         s_event_free(old);
         g->head = (g->head + 1) % S_RING_MAX;
         g->n--;
@@ -148,6 +153,17 @@ static void s_ring_add(s_group_t *g, const store_event_t *ev)
         e->prev_len = ev->prev->value.len;
     }
     g->last_rev = ev->revision;
+    zhashx_update(g->latest, e->key, e);
+}
+
+bool gw_watch_latest(const char *key, store_kv_t *kv)
+{
+    s_group_t *g = s_group(key, false);
+    s_event_t *e = g && g->init ? zhashx_lookup(g->latest, key) : NULL;
+    if (!e || e->deleted) return false;
+    *kv = (store_kv_t){
+        .key = e->key, .value = {.data = e->value, .len = e->value_len}, .mod_revision = e->rev};
+    return true;
 }
 
 /* --- delivering ---------------------------------------------------------------------------- */
@@ -418,6 +434,7 @@ static void s_on_event(bus_service_t *svc, bus_event_t *bev, void *arg)
         /* The first event heard, or events were missed on the way: the ring starts again here;
          * watchers that are behind catch up from the store. */
         for (size_t i = 0; i < g->n; i++) s_event_free(&g->ring[(g->head + i) % S_RING_MAX]);
+        zhashx_purge(g->latest);
         g->head = g->n = 0;
         g->start_rev = g->last_rev = ev->group_prev;
         g->init = true;
@@ -478,6 +495,7 @@ void gw_watch_free(void)
     for (int i = 0; i < S_GROUPS_MAX && s_groups[i]; i++) {
         for (size_t j = 0; j < s_groups[i]->n; j++)
             s_event_free(&s_groups[i]->ring[(s_groups[i]->head + j) % S_RING_MAX]);
+        zhashx_destroy(&s_groups[i]->latest);
         free(s_groups[i]);
         s_groups[i] = NULL;
     }
