@@ -35,6 +35,7 @@ void gw_op_free(void *arg)
     json_decref(op->obj);
     json_decref(op->cur);
     json_decref(op->items);
+    json_decref(op->batch);
     kube_labels_destroy(&op->labels);
     kube_fields_destroy(&op->fields);
     bus_arena_destroy(&op->arena);
@@ -793,8 +794,13 @@ void gw_rest_handle(gw_req_t *req, const gw_target_t *t)
                : !strcmp(m, "DELETE")                  ? S_DELETE
                                                        : -1;
     static const char *const names[] = {"get", "list", "create", "update", "patch", "delete"};
-    if (verb < 0 || (verb == S_CREATE && named) || (verb >= S_UPDATE && !named) ||
-        !s_allowed(t->kind, names[verb])) {
+    bool collection = verb == S_DELETE && !named;
+    if (collection && (!s_allowed(t->kind, "deletecollection") || t->all_namespaces)) {
+        gw_op_method_not_allowed(req);
+        return;
+    }
+    if (verb < 0 || (verb == S_CREATE && named) || (verb >= S_UPDATE && !named && !collection) ||
+        (!collection && !s_allowed(t->kind, names[verb]))) {
         gw_op_method_not_allowed(req);
         return;
     }
@@ -832,7 +838,10 @@ void gw_rest_handle(gw_req_t *req, const gw_target_t *t)
         return;
     }
     default: {
-        gw_rest_delete(req, op);
+        if (collection)
+            gw_rest_delete_collection(req, op);
+        else
+            gw_rest_delete(req, op);
         return;
     }
     }

@@ -242,17 +242,13 @@ static int64_t s_pod_grace(const gw_delete_opts_t *d, const json_t *pod)
     return period < 0 ? 1 : period;
 }
 
-static void s_answer_as_is(gw_req_t *req, gw_op_t *op)
-{
-    json_t *obj = op->cur;
-    op->cur = NULL;
-    gw_op_send_object(req, 200, obj);
-}
+/* What a delete does to the object read (op->cur), as decided by s_plan. */
+enum { S_ANSWERED = -1, S_AS_IS, S_REMOVE, S_WRITE };
 
-static void s_delete_read(gw_req_t *req, bus_in_t *in)
+/* Decides a delete of op->cur under op->del: S_AS_IS (nothing changes), S_REMOVE (it goes),
+ * S_WRITE (op->obj is it marked, to be written), or S_ANSWERED after failing a precondition. */
+static int s_plan(gw_req_t *req, gw_op_t *op)
 {
-    gw_op_t *op = req->ctx;
-    if (gw_op_take_current(req, in, false)) return;
     gw_delete_opts_t *d = &op->del;
     json_t *meta = json_object_get(op->cur, "metadata");
     const char *uid = json_string_value(json_object_get(meta, "uid"));
@@ -260,19 +256,20 @@ static void s_delete_read(gw_req_t *req, bus_in_t *in)
     if (d->has_uid && strcmp(d->uid, uid ? uid : "")) {
         s_conflict_pre(req, op, "UID", d->uid, uid ? uid : "",
                        "The object might have been deleted and then recreated");
-        return;
+        return S_ANSWERED;
     }
     if (d->has_rv && strcmp(d->rv, rv ? rv : "")) {
         s_conflict_pre(req, op, "ResourceVersion", d->rv, rv ? rv : "",
                        "The object might have been modified");
-        return;
+        return S_ANSWERED;
     }
-    if (d->has_grace && d->grace < 0) d->grace = 1; /* negative means 1 s on the delete path */
+    int64_t grace = d->has_grace && d->grace < 0 ? 1 : d->grace; /* negative: 1 s */
     bool pod = !*op->t.kind->group && !strcmp(op->t.kind->plural, "pods");
     bool ns = !*op->t.kind->group && !strcmp(op->t.kind->plural, "namespaces");
     json_t *ts = json_object_get(meta, "deletionTimestamp");
     int64_t now = kube_time_now();
 
+    json_decref(op->obj);
     op->obj = json_deep_copy(op->cur);
     json_t *m = json_object_get(op->obj, "metadata");
     json_object_del(m, "resourceVersion");
@@ -284,31 +281,29 @@ static void s_delete_read(gw_req_t *req, bus_in_t *in)
         json_object_set_new(m, "finalizers",
                             s_gc_finalizers(d, json_object_get(meta, "finalizers")));
         if (!json_array_size(json_object_get(m, "finalizers"))) json_object_del(m, "finalizers");
-        goto write;
+        return S_WRITE;
     }
-    if (ns && json_array_size(json_object_get(json_object_get(op->cur, "spec"), "finalizers"))) {
-        s_answer_as_is(req, op); /* still being emptied */
-        return;
-    }
+    if (ns && json_array_size(json_object_get(json_object_get(op->cur, "spec"), "finalizers")))
+        return S_AS_IS; /* still being emptied */
     bool graceful = false;
     int64_t period = 0;
     if (pod && ts) {
         json_t *dg = json_object_get(meta, "deletionGracePeriodSeconds");
         int64_t had = json_integer_value(dg);
         if (had > 0) {
-            if (!d->has_grace || d->grace >= had) {
-                s_answer_as_is(req, op); /* only a shorter grace period changes anything */
-                return;
-            }
+            if (!d->has_grace || grace >= had)
+                return S_AS_IS; /* only a shorter grace period changes anything */
             int64_t was = 0;
             kube_time_parse(json_string_value(ts), &was);
             graceful = true;
-            period = d->grace;
+            period = grace;
             s_set_deletion(m, was - had + period, period);
         }
     } else if (pod) {
         graceful = true;
-        period = s_pod_grace(d, op->cur);
+        gw_delete_opts_t eff = *d;
+        eff.grace = grace;
+        period = s_pod_grace(&eff, op->cur);
         s_set_deletion(m, now + period, period);
         s_bump_generation(m);
     }
@@ -319,15 +314,7 @@ static void s_delete_read(gw_req_t *req, bus_in_t *in)
     else
         json_object_del(m, "finalizers");
     json_decref(fins);
-    if (!pending && period == 0) {
-        /* Nothing holds it: it goes now. */
-        if (op->dry_run) {
-            s_answer_as_is(req, op);
-            return;
-        }
-        s_remove(req, op, s_deleted);
-        return;
-    }
+    if (!pending && period == 0) return S_REMOVE; /* nothing holds it: it goes now */
     if (pending && !graceful) {
         /* Held by finalizers: marked as deleting (markAsDeleting). */
         json_t *old = json_object_get(m, "deletionTimestamp");
@@ -338,18 +325,190 @@ static void s_delete_read(gw_req_t *req, bus_in_t *in)
         }
         json_object_set_new(m, "deletionGracePeriodSeconds", json_integer(0));
     }
-write:
-    if (op->dry_run) {
-        gw_op_send_dry_run(req, op);
+    return S_WRITE;
+}
+
+static void s_delete_read(gw_req_t *req, bus_in_t *in)
+{
+    gw_op_t *op = req->ctx;
+    if (gw_op_take_current(req, in, false)) return;
+    switch (s_plan(req, op)) {
+    case S_AS_IS: {
+        json_t *obj = op->cur;
+        op->cur = NULL;
+        gw_op_send_object(req, 200, obj);
         return;
     }
-    gw_op_write_obj(req, op, op->key, op->cur_mod, false, s_marked);
+    case S_REMOVE:
+        if (op->dry_run) {
+            json_t *obj = op->cur;
+            op->cur = NULL;
+            gw_op_send_object(req, 200, obj);
+            return;
+        }
+        s_remove(req, op, s_deleted);
+        return;
+    case S_WRITE:
+        if (op->dry_run) {
+            gw_op_send_dry_run(req, op);
+            return;
+        }
+        gw_op_write_obj(req, op, op->key, op->cur_mod, false, s_marked);
+        return;
+    default: return;
+    }
 }
 
 void gw_rest_delete(gw_req_t *req, gw_op_t *op)
 {
     if (s_options(req, op)) return;
     gw_op_read_then(req, op, s_delete_read);
+}
+
+/* --- deletecollection ---------------------------------------------------------------------- */
+
+/* As kube-apiserver's DeleteCollection: every object the selectors choose is deleted as a DELETE
+ * of it would be (the same DeleteOptions: finalizers, graceful pods, dry run), one after another,
+ * in pages of the current list; one gone meanwhile is skipped, any other error ends the request
+ * with it. The answer is the list of the objects deleted or marked. */
+
+#define S_PAGE 500
+
+static void s_each_next(gw_req_t *req, gw_op_t *op);
+static void s_each_read(gw_req_t *req, bus_in_t *in);
+
+/* The item is done (obj: as deleted or marked; stolen); on to the next. */
+static void s_each_done(gw_req_t *req, gw_op_t *op, json_t *obj)
+{
+    json_array_append_new(op->items, obj);
+    op->attempts = 0;
+    s_each_next(req, op);
+}
+
+static void s_each_written(gw_req_t *req, bus_in_t *in)
+{
+    gw_op_t *op = req->ctx;
+    store_txn_reply_t *r;
+    if (gw_op_decode(req, in, &store_txn_reply_desc, (void **)&r)) return;
+    if (!r->succeeded) {
+        gw_op_lost(req, op, s_each_read);
+        return;
+    }
+    json_t *obj;
+    if (op->obj) { /* marked */
+        gw_op_set_rv(op->obj, r->revision);
+        obj = op->obj;
+        op->obj = NULL;
+    } else { /* removed */
+        obj = op->cur;
+        op->cur = NULL;
+    }
+    s_each_done(req, op, obj);
+}
+
+/* Deletes op->cur: 1 when a store call was sent (its reply goes on), 0 when done at once (the
+ * object is appended), -1 after answering. */
+static int s_each_delete(gw_req_t *req, gw_op_t *op)
+{
+    int plan = s_plan(req, op);
+    if (plan == S_ANSWERED) return -1;
+    json_t *obj = NULL;
+    if (plan == S_AS_IS || (plan == S_REMOVE && op->dry_run)) {
+        obj = op->cur;
+        op->cur = NULL;
+    } else if (plan == S_WRITE && op->dry_run) {
+        gw_op_set_rv(op->obj, op->cur_mod);
+        obj = op->obj;
+        op->obj = NULL;
+    } else if (plan == S_REMOVE) {
+        json_decref(op->obj);
+        op->obj = NULL;
+        s_remove(req, op, s_each_written);
+        return 1;
+    } else {
+        gw_op_write_obj(req, op, op->key, op->cur_mod, false, s_each_written);
+        return 1;
+    }
+    json_array_append_new(op->items, obj);
+    op->attempts = 0;
+    return 0;
+}
+
+/* After a write lost to a concurrent one: the object as it is now, unless it has gone. */
+static void s_each_read(gw_req_t *req, bus_in_t *in)
+{
+    gw_op_t *op = req->ctx;
+    if (gw_op_take_current(req, in, true)) return;
+    if (!op->cur) {
+        op->attempts = 0;
+        s_each_next(req, op);
+        return;
+    }
+    if (s_each_delete(req, op) == 0) s_each_next(req, op);
+}
+
+static void s_each_page(gw_req_t *req, bus_in_t *in)
+{
+    gw_op_t *op = req->ctx;
+    store_range_reply_t *r;
+    if (gw_op_decode(req, in, &store_range_reply_desc, (void **)&r)) return;
+    json_decref(op->batch);
+    op->batch = json_array();
+    op->batch_i = 0;
+    store_kv_t *kvs = r->kvs.v;
+    for (size_t i = 0; i < r->kvs.n; i++) {
+        json_t *obj = gw_object_load(op->t.kind, &kvs[i]);
+        const char *name =
+            json_string_value(json_object_get(json_object_get(obj, "metadata"), "name"));
+        if (!obj || !name || !gw_op_selected(op, obj)) {
+            json_decref(obj);
+            continue;
+        }
+        json_array_append_new(op->batch,
+                              json_pack("{s:s, s:s, s:I, s:o}", "key", kvs[i].key, "name", name,
+                                        "mod", (json_int_t)kvs[i].mod_revision, "obj", obj));
+    }
+    op->more = r->more && r->kvs.n;
+    if (r->kvs.n) snprintf(op->after, sizeof op->after, "%s", kvs[r->kvs.n - 1].key);
+    s_each_next(req, op);
+}
+
+static void s_each_next(gw_req_t *req, gw_op_t *op)
+{
+    while (op->batch_i < json_array_size(op->batch)) {
+        json_t *e = json_array_get(op->batch, op->batch_i++);
+        snprintf(op->key, sizeof op->key, "%s", json_string_value(json_object_get(e, "key")));
+        snprintf(op->t.name, sizeof op->t.name, "%s",
+                 json_string_value(json_object_get(e, "name")));
+        json_decref(op->cur);
+        op->cur = json_incref(json_object_get(e, "obj"));
+        op->cur_mod = (uint64_t)json_integer_value(json_object_get(e, "mod"));
+        if (s_each_delete(req, op)) return; /* sent, or answered */
+    }
+    if (op->more) {
+        op->more = false;
+        store_range_request_t q = {
+            .key = op->prefix, .prefix = true, .limit = S_PAGE, .after = op->after};
+        gw_store_call(req, &store_range_request_desc, &q, s_each_page);
+        return;
+    }
+    char av[128], list_kind[160];
+    gw_api_version(op->t.kind, av, sizeof av);
+    snprintf(list_kind, sizeof list_kind, "%sList", op->t.kind->kind);
+    json_t *items = op->items;
+    op->items = NULL;
+    gw_respond_json(req, 200,
+                    json_pack("{s:s, s:s, s:{}, s:o}", "kind", list_kind, "apiVersion", av,
+                              "metadata", "items", items));
+}
+
+void gw_rest_delete_collection(gw_req_t *req, gw_op_t *op)
+{
+    if (s_options(req, op) || gw_op_selectors(req, op)) return;
+    snprintf(op->prefix, sizeof op->prefix, "%s", op->key);
+    op->items = json_array();
+    store_range_request_t q = {.key = op->prefix, .prefix = true, .limit = S_PAGE};
+    gw_store_call(req, &store_range_request_desc, &q, s_each_page);
 }
 
 bool gw_op_ends_deletion(const gw_op_t *op)

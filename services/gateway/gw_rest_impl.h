@@ -39,8 +39,13 @@ typedef struct {
     uint32_t limit;
     json_t *items;
     char rv[32];
-    /* delete */
+    /* delete; deletecollection: a page of {key, name, mod, obj} to delete, from batch_i on,
+     * and where the next page starts (after, under prefix) when there is more */
     gw_delete_opts_t del;
+    json_t *batch;
+    size_t batch_i;
+    bool more;
+    char prefix[600], after[600];
 } gw_op_t;
 
 enum { S_GET, S_LIST, S_CREATE, S_UPDATE, S_PATCH, S_DELETE };
@@ -81,7 +86,13 @@ int gw_op_patch_apply(gw_req_t *req, gw_op_t *op, json_t **out);
 void gw_op_method_not_allowed(gw_req_t *req);
 
 void gw_rest_list(gw_req_t *req, gw_op_t *op);
+/* The labelSelector and fieldSelector of the query into op (fields only those the kind
+ * selects by); -1 after answering 400. */
+int gw_op_selectors(gw_req_t *req, gw_op_t *op);
+bool gw_op_selected(const gw_op_t *op, const json_t *obj);
 void gw_rest_delete(gw_req_t *req, gw_op_t *op);
+/* DELETE on a collection (op->key is its prefix). */
+void gw_rest_delete_collection(gw_req_t *req, gw_op_t *op);
 /* Whether an update (op->obj, after gw_op_carry_over) removes the last finalizer of an object
  * marked for deletion with no grace period left: then it is removed, not written. */
 bool gw_op_ends_deletion(const gw_op_t *op);

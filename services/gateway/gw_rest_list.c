@@ -18,7 +18,7 @@
 
 /* --- list ---------------------------------------------------------------------------------- */
 
-static bool s_selected(gw_op_t *op, const json_t *obj)
+bool gw_op_selected(const gw_op_t *op, const json_t *obj)
 {
     const json_t *meta = json_object_get(obj, "metadata");
     if (op->labels && !kube_labels_match(op->labels, json_object_get(meta, "labels"))) return false;
@@ -110,7 +110,7 @@ static void s_list_reply(gw_req_t *req, bus_in_t *in)
     for (size_t i = 0; i < r->kvs.n; i++) {
         json_t *obj = gw_object_load(op->t.kind, &kvs[i]);
         if (!obj) continue;
-        if (s_selected(op, obj))
+        if (gw_op_selected(op, obj))
             json_array_append_new(items, obj);
         else
             json_decref(obj);
@@ -156,17 +156,17 @@ static int s_parse_continue(gw_req_t *req, gw_op_t *op, const char *token, char 
     return 0;
 }
 
-void gw_rest_list(gw_req_t *req, gw_op_t *op)
+int gw_op_selectors(gw_req_t *req, gw_op_t *op)
 {
     char err[1024];
     const char *ls = gw_query(req, "labelSelector"), *fs = gw_query(req, "fieldSelector");
     if (ls && *ls && !(op->labels = kube_labels_parse(ls, err, sizeof err))) {
         gw_fail(req, 400, "BadRequest", NULL, "%s", err);
-        return;
+        return -1;
     }
     if (fs && *fs && !(op->fields = kube_fields_parse(fs, err, sizeof err))) {
         gw_fail(req, 400, "BadRequest", NULL, "%s", err);
-        return;
+        return -1;
     }
     for (size_t i = 0; op->fields && i < kube_fields_count(op->fields); i++) {
         const char *k = kube_fields_key(op->fields, i);
@@ -175,9 +175,15 @@ void gw_rest_list(gw_req_t *req, gw_op_t *op)
             if (strcmp(*f, k) == 0) ok = true;
         if (!ok && strcmp(k, "metadata.name") && strcmp(k, "metadata.namespace")) {
             gw_fail(req, 400, "BadRequest", NULL, "field label not supported: %s", k);
-            return;
+            return -1;
         }
     }
+    return 0;
+}
+
+void gw_rest_list(gw_req_t *req, gw_op_t *op)
+{
+    if (gw_op_selectors(req, op)) return;
     const char *limit = gw_query(req, "limit"), *cont = gw_query(req, "continue");
     op->limit = limit && *limit ? (uint32_t)strtoul(limit, NULL, 10) : 0;
     if (op->limit > GW_LIST_MAX) op->limit = GW_LIST_MAX;

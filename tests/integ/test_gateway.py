@@ -981,3 +981,70 @@ def test_writes_start_from_the_gateways_copy_and_lose_nothing(ctx):
     g2.popen.terminate()
     check(g2.popen.wait(timeout=20) == 0, 'gateway-2 exit %s' % g2.popen.returncode)
     k.down()
+
+
+def test_delete_a_collection(ctx):
+    """DELETE on a collection (deletecollection, as the namespace controller uses it): every
+    object the selectors choose goes as its own DELETE would (finalizers hold, pods on a node go
+    gracefully), the answer lists them; a dry run deletes nothing; RBAC's verb is
+    deletecollection; across all namespaces it is not allowed, as from kube-apiserver."""
+    k = Kube(ctx)
+    token = k.token()
+    for name, labels, fins in (('a', 'app: x', '[]'), ('b', 'app: x', '[example.com/hold]'),
+                               ('c', 'app: x', '[]'), ('d', 'app: z', '[]')):
+        k.run('create', '-f', k.file(name + '.yaml', """apiVersion: v1
+kind: ConfigMap
+metadata: {name: %s, labels: {%s}, finalizers: %s}
+""" % (name, labels, fins)))
+    k.run('create', '-f', k.file('pod.yaml', """apiVersion: v1
+kind: Pod
+metadata: {name: on-node, labels: {app: x}}
+spec: {nodeName: node-1, terminationGracePeriodSeconds: 30, containers: [{name: c, image: busybox}]}
+"""))
+    cms = '/api/v1/namespaces/default/configmaps'
+
+    def names():
+        out = k.run('get', 'configmaps', '-o', 'json').stdout
+        return sorted(i['metadata']['name'] for i in json.loads(out)['items']
+                      if i['metadata']['name'] != 'kube-root-ca.crt')
+
+    status, _, out = k.https(cms + '?labelSelector=app%3Dx&dryRun=All', token=token,
+                             method='DELETE')
+    check(status == 200, (status, out))
+    check(sorted(i['metadata']['name'] for i in json.loads(out)['items']) == ['a', 'b', 'c'], out)
+    check(names() == ['a', 'b', 'c', 'd'], names())
+
+    status, _, out = k.https(cms + '?labelSelector=app%3Dx', token=token, method='DELETE')
+    check(status == 200, (status, out))
+    got = json.loads(out)
+    check(got['kind'] == 'ConfigMapList' and got['apiVersion'] == 'v1', got)
+    items = {i['metadata']['name']: i['metadata'] for i in got['items']}
+    check(sorted(items) == ['a', 'b', 'c'], items)
+    check(items['b'].get('deletionTimestamp') and items['b']['finalizers'] == ['example.com/hold'],
+          items['b'])
+    check(names() == ['b', 'd'], names())  # b is held by its finalizer
+
+    status, _, out = k.https('/api/v1/namespaces/default/pods', token=token, method='DELETE',
+                             body=b'{"gracePeriodSeconds": 20}',
+                             headers={'Content-Type': 'application/json'})
+    check(status == 200, (status, out))
+    pod = json.loads(k.run('get', 'pod', 'on-node', '-o', 'json').stdout)['metadata']
+    check(pod['deletionGracePeriodSeconds'] == 20, pod)
+
+    status, _, out = k.https('/api/v1/configmaps', token=token, method='DELETE')
+    check(status == 405, (status, out))
+    status, _, out = k.https(cms + '?fieldSelector=spec.nope%3D1', token=token, method='DELETE')
+    check(status == 400 and b'field label not supported: spec.nope' in out, (status, out))
+
+    # A user who may delete one by one, but not a collection.
+    k.run('create', 'serviceaccount', 'one-by-one')
+    k.run('create', 'role', 'deleter', '--verb=get,list,delete', '--resource=configmaps')
+    k.run('create', 'rolebinding', 'deleter', '--role=deleter',
+          '--serviceaccount=default:one-by-one')
+    sa = k.run('create', 'token', 'one-by-one').stdout.strip()
+    wait_for(lambda: k.https(cms + '/d', token=sa)[0] == 200, timeout=10, what='the role')
+    status, _, out = k.https(cms, token=sa, method='DELETE')
+    check(status == 403 and 'cannot deletecollection resource "configmaps"' in
+          json.loads(out)['message'], (status, out))
+    check(names() == ['b', 'd'], names())
+    k.down()
