@@ -192,7 +192,8 @@ bool gw_authz_loaded(void);                   /* the policy (and service account
 int gw_authz_path(gw_req_t *req);
 int gw_authz_resource(gw_req_t *req, const gw_target_t *t, const char *verb);
 /* POST selfsubjectaccessreviews (access) or selfsubjectreviews: kubectl auth can-i / whoami. */
-void gw_authz_review(gw_req_t *req, bool access);
+/* POST of a SelfSubjectAccessReview, SelfSubjectRulesReview or SelfSubjectReview (by plural). */
+void gw_authz_review(gw_req_t *req, const char *plural);
 
 /* gw_openapi.c */
 int gw_openapi_init(gw_t *gw, char *err, size_t errlen);

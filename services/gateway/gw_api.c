@@ -458,10 +458,11 @@ void gw_api_handle(gw_req_t *req)
         }
         if (n == 4 && !strcmp(segs[2], "v1") &&
             ((!strcmp(segs[1], "authorization.k8s.io") &&
-              !strcmp(segs[3], "selfsubjectaccessreviews")) ||
+              (!strcmp(segs[3], "selfsubjectaccessreviews") ||
+               !strcmp(segs[3], "selfsubjectrulesreviews"))) ||
              (!strcmp(segs[1], "authentication.k8s.io") &&
               !strcmp(segs[3], "selfsubjectreviews")))) {
-            gw_authz_review(req, !strcmp(segs[3], "selfsubjectaccessreviews"));
+            gw_authz_review(req, segs[3]);
             return;
         }
         if (n < 4) {

@@ -335,23 +335,28 @@ static bool s_review_allowed(gw_req_t *req, const json_t *spec, const char **rea
     return s.loaded && gw_rbac_allowed(s.policy, &r, reason);
 }
 
-void gw_authz_review(gw_req_t *req, bool access)
+void gw_authz_review(gw_req_t *req, const char *plural)
 {
     if (strcmp(req->method, "POST")) {
         gw_fail(req, 405, "MethodNotAllowed", NULL,
                 "the server does not allow this method on the requested resource");
         return;
     }
-    const char *plural = access ? "selfsubjectaccessreviews" : "selfsubjectreviews";
-    const char *group = access ? "authorization.k8s.io" : "authentication.k8s.io";
+    bool access = !strcmp(plural, "selfsubjectaccessreviews");
+    bool rules = !strcmp(plural, "selfsubjectrulesreviews");
+    const char *group = access || rules ? "authorization.k8s.io" : "authentication.k8s.io";
     gw_rbac_request_t self = {
         .resource_request = true, .verb = "create", .api_group = group, .resource = plural};
     if (s_decide(req, &self)) return;
     json_t *obj = gw_object_decode(req);
     if (!obj) return;
-    json_t *out = json_pack(
-        "{s:s, s:s, s:{}}", "kind", access ? "SelfSubjectAccessReview" : "SelfSubjectReview",
-        "apiVersion", access ? "authorization.k8s.io/v1" : "authentication.k8s.io/v1", "metadata");
+    char av[64];
+    snprintf(av, sizeof av, "%s/v1", group);
+    json_t *out = json_pack("{s:s, s:s, s:{}}", "kind",
+                            access  ? "SelfSubjectAccessReview"
+                            : rules ? "SelfSubjectRulesReview"
+                                    : "SelfSubjectReview",
+                            "apiVersion", av, "metadata");
     if (access) {
         json_t *spec = json_object_get(obj, "spec");
         if (!json_object_get(spec, "resourceAttributes") &&
@@ -370,6 +375,20 @@ void gw_authz_review(gw_req_t *req, bool access)
         json_t *st = json_pack("{s:b}", "allowed", ok);
         if (reason && *reason) json_object_set_new(st, "reason", json_string(reason));
         json_object_set_new(out, "status", st);
+    } else if (rules) {
+        /* The rules of the roles bound to the caller, in spec.namespace and cluster-wide. */
+        const char *ns = s_str(json_object_get(obj, "spec"), "namespace");
+        const char *groups[9];
+        int n = 0;
+        for (; n < req->user.groups_n && n < 9; n++) groups[n] = req->user.groups[n];
+        gw_rbac_request_t who = {.user = req->user.name, .groups = groups, .groups_n = n};
+        json_object_set_new(out, "spec", json_pack("{s:s}", "namespace", ns));
+        json_object_set_new(out, "status",
+                            s.loaded ? gw_rbac_rules(s.policy, &who, ns)
+                                     : json_pack("{s:[], s:[], s:b, s:s}", "resourceRules",
+                                                 "nonResourceRules", "incomplete", true,
+                                                 "evaluationError",
+                                                 "the authorization policy is not loaded yet"));
     } else {
         json_t *groups = json_array();
         for (int i = 0; i < req->user.groups_n; i++)

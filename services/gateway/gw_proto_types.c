@@ -1242,6 +1242,35 @@ static const gw_proto_field_t s_f_SelfSubjectAccessReview[] = {
     {3, "status", GW_PROTO_K_MSG, 0, &s_m_SubjectAccessReviewStatus},
 };
 S_MSG(SelfSubjectAccessReview);
+static const gw_proto_field_t s_f_SelfSubjectRulesReviewSpec[] = {
+    {1, "namespace", GW_PROTO_K_STR, 0, NULL},
+};
+S_MSG(SelfSubjectRulesReviewSpec);
+static const gw_proto_field_t s_f_ResourceRule[] = {
+    {1, "verbs", GW_PROTO_K_STR, GW_PROTO_REP, NULL},
+    {2, "apiGroups", GW_PROTO_K_STR, GW_PROTO_REP, NULL},
+    {3, "resources", GW_PROTO_K_STR, GW_PROTO_REP, NULL},
+    {4, "resourceNames", GW_PROTO_K_STR, GW_PROTO_REP, NULL},
+};
+S_MSG(ResourceRule);
+static const gw_proto_field_t s_f_NonResourceRule[] = {
+    {1, "verbs", GW_PROTO_K_STR, GW_PROTO_REP, NULL},
+    {2, "nonResourceURLs", GW_PROTO_K_STR, GW_PROTO_REP, NULL},
+};
+S_MSG(NonResourceRule);
+static const gw_proto_field_t s_f_SubjectRulesReviewStatus[] = {
+    {1, "resourceRules", GW_PROTO_K_MSG, GW_PROTO_REP, &s_m_ResourceRule},
+    {2, "nonResourceRules", GW_PROTO_K_MSG, GW_PROTO_REP, &s_m_NonResourceRule},
+    {3, "incomplete", GW_PROTO_K_BOOL, 0, NULL},
+    {4, "evaluationError", GW_PROTO_K_STR, 0, NULL},
+};
+S_MSG(SubjectRulesReviewStatus);
+static const gw_proto_field_t s_f_SelfSubjectRulesReview[] = {
+    {1, "metadata", GW_PROTO_K_MSG, 0, &s_m_ObjectMeta},
+    {2, "spec", GW_PROTO_K_MSG, 0, &s_m_SelfSubjectRulesReviewSpec},
+    {3, "status", GW_PROTO_K_MSG, 0, &s_m_SubjectRulesReviewStatus},
+};
+S_MSG(SelfSubjectRulesReview);
 static const gw_proto_field_t s_f_PolicyRule[] = {
     {1, "verbs", GW_PROTO_K_STR, GW_PROTO_REP, NULL},
     {2, "apiGroups", GW_PROTO_K_STR, GW_PROTO_REP, NULL},
@@ -1425,6 +1454,7 @@ static const s_root_t s_roots[] = {
     {"authentication.k8s.io/v1", "TokenRequest", &s_m_TokenRequest},
     {"authentication.k8s.io/v1", "SelfSubjectReview", &s_m_SelfSubjectReview},
     {"authorization.k8s.io/v1", "SelfSubjectAccessReview", &s_m_SelfSubjectAccessReview},
+    {"authorization.k8s.io/v1", "SelfSubjectRulesReview", &s_m_SelfSubjectRulesReview},
     {"rbac.authorization.k8s.io/v1", "Role", &s_m_Role},
     {"rbac.authorization.k8s.io/v1", "ClusterRole", &s_m_ClusterRole},
     {"rbac.authorization.k8s.io/v1", "RoleBinding", &s_m_RoleBinding},

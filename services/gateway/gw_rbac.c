@@ -751,8 +751,8 @@ static bool s_role_allows(gw_rbac_t *self, const s_obj_t *role, const gw_rbac_re
 
 static void s_error(gw_rbac_t *self, const char *fmt, const char *arg);
 
-/* GetRoleReferenceRules for one binding, then its rules against the request. */
-static bool s_binding_allows(gw_rbac_t *self, const s_obj_t *b, const gw_rbac_request_t *req)
+/* GetRoleReferenceRules' role for one binding; NULL (an error noted) when it names none. */
+static s_obj_t *s_binding_role(gw_rbac_t *self, const s_obj_t *b)
 {
     s_obj_t *role = NULL;
     if (strcmp(b->ref_kind, "Role") == 0) {
@@ -764,6 +764,13 @@ static bool s_binding_allows(gw_rbac_t *self, const s_obj_t *b, const gw_rbac_re
     } else {
         s_error(self, "unsupported role reference kind: %s", b->ref_kind);
     }
+    return role;
+}
+
+/* The binding's rules against the request. */
+static bool s_binding_allows(gw_rbac_t *self, const s_obj_t *b, const gw_rbac_request_t *req)
+{
+    s_obj_t *role = s_binding_role(self, b);
     if (!role) return false;
     if (!role->selectors) return s_role_allows(self, role, req);
     s_agg_refresh(self, role);
@@ -1060,4 +1067,67 @@ json_t *gw_rbac_aggregated_rules(gw_rbac_t *self, const char *name)
         }
     }
     return rules;
+}
+
+/* One role's rules as the authorizer's RulesFor shows them: a rule with resources as a
+ * ResourceRule, one with URLs as a NonResourceRule. */
+static void s_role_rules(const s_obj_t *role, json_t *res, json_t *nonres)
+{
+    for (int i = 0; i < role->rules_n; i++) {
+        const s_rule_t *r = &role->rules[i];
+        if (r->resources.n) {
+            json_t *o = json_object();
+            if (!o) abort();
+            json_object_set_new(o, "verbs", s_list_json(&r->verbs));
+            if (r->groups.n) json_object_set_new(o, "apiGroups", s_list_json(&r->groups));
+            json_object_set_new(o, "resources", s_list_json(&r->resources));
+            if (r->names.n) json_object_set_new(o, "resourceNames", s_list_json(&r->names));
+            json_array_append_new(res, o);
+        }
+        if (r->urls.n)
+            json_array_append_new(nonres, json_pack("{s:o, s:o}", "verbs", s_list_json(&r->verbs),
+                                                    "nonResourceURLs", s_list_json(&r->urls)));
+    }
+}
+
+static void s_key_rules(gw_rbac_t *self, const char *scope, char type, const char *name,
+                        json_t *res, json_t *nonres)
+{
+    s_subject_key(&self->key, type, scope, name);
+    s_vec_t *v = s_map_get(&self->subjects, self->key.p);
+    for (int i = 0; v && i < v->n; i++) {
+        s_obj_t *b = v->v[i];
+        if (b->seen == self->epoch) continue;
+        b->seen = self->epoch;
+        s_obj_t *role = s_binding_role(self, b);
+        if (!role) continue;
+        if (!role->selectors) {
+            s_role_rules(role, res, nonres);
+            continue;
+        }
+        s_agg_refresh(self, role);
+        for (int j = 0; j < role->leaves.n; j++) s_role_rules(role->leaves.v[j], res, nonres);
+    }
+}
+
+json_t *gw_rbac_rules(gw_rbac_t *self, const gw_rbac_request_t *who, const char *ns)
+{
+    self->epoch++;
+    s_errors_clear(self);
+    json_t *res = json_array(), *nonres = json_array();
+    if (!res || !nonres) abort();
+    const char *scopes[2] = {"", s_str(ns)};
+    for (int sc = 0; sc < (*scopes[1] ? 2 : 1); sc++) {
+        s_key_rules(self, scopes[sc], 'U', s_str(who->user), res, nonres);
+        for (int i = 0; i < who->groups_n; i++)
+            if (who->groups[i]) s_key_rules(self, scopes[sc], 'G', who->groups[i], res, nonres);
+    }
+    json_t *out = json_pack("{s:o, s:o, s:b}", "resourceRules", res, "nonResourceRules", nonres,
+                            "incomplete", false);
+    if (self->errors.n) {
+        s_reason(self);
+        json_object_set_new(out, "evaluationError", json_string(self->reason.p + 6)); /* "RBAC: " */
+    }
+    s_errors_clear(self);
+    return out;
 }

@@ -61,6 +61,12 @@ int gw_rbac_remove(gw_rbac_t *self, const char *kind, const char *ns, const char
  * any ClusterRole (O(ClusterRoles x selectors) each) and cached. */
 bool gw_rbac_allowed(gw_rbac_t *self, const gw_rbac_request_t *req, const char **reason);
 
+/* What SelfSubjectRulesReview answers for who (user and groups) in namespace ns ("": cluster
+ * bindings only): the rules of every role bound to them, cluster bindings first, as the RBAC
+ * authorizer's RulesFor lists them ({"resourceRules":[...], "nonResourceRules":[...],
+ * "incomplete":false} and "evaluationError" when a bound role is missing). A new reference. */
+json_t *gw_rbac_rules(gw_rbac_t *self, const gw_rbac_request_t *who, const char *ns);
+
 /* The privileged-group authorizer kube-apiserver runs before RBAC: true when the user is in
  * group system:masters. The gateway consults it first; gw_rbac_allowed does not. */
 bool gw_rbac_is_privileged(const gw_rbac_request_t *req);

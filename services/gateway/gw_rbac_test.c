@@ -829,6 +829,68 @@ static void s_test_scale(void)
     gw_rbac_destroy(&p);
 }
 
+/* SelfSubjectRulesReview's rules: cluster bindings, then the namespace's; by user and by group;
+ * each binding once; aggregated roles expanded; a missing role named in evaluationError. */
+static void s_test_rules_for(void)
+{
+    gw_rbac_t *p = gw_rbac_new();
+    assert(s_put(p, "{'kind':'ClusterRole','metadata':{'name':'read'},'rules':[{'verbs':['get'],"
+                    "'apiGroups':[''],'resources':['pods'],'resourceNames':['a']},{'verbs':['get'],"
+                    "'nonResourceURLs':['/healthz']}]}") == 0);
+    assert(s_put(p, "{'kind':'Role','metadata':{'name':'cm','namespace':'ns1'},'rules':["
+                    "{'verbs':['list'],'apiGroups':[''],'resources':['configmaps']}]}") == 0);
+    assert(s_put(p, "{'kind':'ClusterRole','metadata':{'name':'agg'},'aggregationRule':"
+                    "{'clusterRoleSelectors':[{'matchLabels':{'to':'agg'}}]}}") == 0);
+    assert(s_put(p, "{'kind':'ClusterRole','metadata':{'name':'leaf','labels':{'to':'agg'}},"
+                    "'rules':[{'verbs':['watch'],'apiGroups':['apps'],'resources':['*']}]}") == 0);
+    assert(s_put(p, "{'kind':'ClusterRoleBinding','metadata':{'name':'c1'},'roleRef':{'kind':"
+                    "'ClusterRole','name':'read'},'subjects':[{'kind':'User','name':'u'},"
+                    "{'kind':'Group','name':'g'}]}") == 0);
+    assert(s_put(p, "{'kind':'RoleBinding','metadata':{'name':'b1','namespace':'ns1'},'roleRef':"
+                    "{'kind':'Role','name':'cm'},'subjects':[{'kind':'Group','name':'g'}]}") == 0);
+    assert(s_put(p,
+                 "{'kind':'RoleBinding','metadata':{'name':'b2','namespace':'ns1'},'roleRef':"
+                 "{'kind':'ClusterRole','name':'agg'},'subjects':[{'kind':'User','name':'u'}]}") ==
+           0);
+    assert(s_put(p,
+                 "{'kind':'RoleBinding','metadata':{'name':'b3','namespace':'ns2'},'roleRef':"
+                 "{'kind':'ClusterRole','name':'gone'},'subjects':[{'kind':'User','name':'u'}]}") ==
+           0);
+    const char *groups[] = {"g"};
+    gw_rbac_request_t who = {.user = "u", .groups = groups, .groups_n = 1};
+    json_t *got = gw_rbac_rules(p, &who, "ns1");
+    json_t *want = s_j("{'resourceRules':[{'verbs':['get'],'apiGroups':[''],'resources':['pods'],"
+                       "'resourceNames':['a']},{'verbs':['watch'],'apiGroups':['apps'],"
+                       "'resources':['*']},{'verbs':['list'],'apiGroups':[''],'resources':"
+                       "['configmaps']}],'nonResourceRules':[{'verbs':['get'],'nonResourceURLs':"
+                       "['/healthz']}],'incomplete':false}");
+    if (!json_equal(got, want)) {
+        char *t = json_dumps(got, 0);
+        fprintf(stderr, "gw_rbac_rules: %s\n", t);
+        free(t);
+    }
+    assert(json_equal(got, want));
+    json_decref(got);
+    json_decref(want);
+    /* Cluster bindings only without a namespace; a missing role is reported, not fatal. */
+    got = gw_rbac_rules(p, &who, "");
+    assert(json_array_size(json_object_get(got, "resourceRules")) == 1);
+    assert(!json_object_get(got, "evaluationError"));
+    json_decref(got);
+    got = gw_rbac_rules(p, &who, "ns2");
+    assert(json_array_size(json_object_get(got, "resourceRules")) == 1);
+    const char *e = json_string_value(json_object_get(got, "evaluationError"));
+    assert(e && !strcmp(e, "clusterrole.rbac.authorization.k8s.io \"gone\" not found"));
+    json_decref(got);
+    /* Someone bound to nothing has no rules. */
+    gw_rbac_request_t nobody = {.user = "x"};
+    got = gw_rbac_rules(p, &nobody, "ns1");
+    assert(!json_array_size(json_object_get(got, "resourceRules")) &&
+           !json_array_size(json_object_get(got, "nonResourceRules")));
+    json_decref(got);
+    gw_rbac_destroy(&p);
+}
+
 void gw_rbac_test(bool verbose)
 {
     s_verbose = verbose;
@@ -840,7 +902,7 @@ void gw_rbac_test(bool verbose)
         {"bindings", s_test_bindings},     {"aggregation", s_test_aggregation},
         {"store", s_test_store},           {"messages", s_test_messages},
         {"privileged", s_test_privileged}, {"bootstrap", s_test_bootstrap},
-        {"scale", s_test_scale},
+        {"scale", s_test_scale},           {"rules for", s_test_rules_for},
     };
     for (size_t i = 0; i < sizeof groups / sizeof *groups; i++) {
         if (verbose) printf("  %s\n", groups[i].name);

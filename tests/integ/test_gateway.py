@@ -469,6 +469,15 @@ subjects:
         k.run(*(bob + ('get', 'configmaps')), ok=None)), timeout=10, what='bob allowed')
     r = k.run(*(bob + ('auth', 'can-i', 'list', 'configmaps')))
     check(r.stdout.strip() == 'yes', r.stdout)
+    # What bob may do, listed (SelfSubjectRulesReview): view's rules here, not in kube-system.
+    rows = k.run(*(bob + ('auth', 'can-i', '--list'))).stdout.splitlines()
+    check(rows[0].split() == ['Resources', 'Non-Resource', 'URLs', 'Resource', 'Names', 'Verbs'],
+          rows[0])
+    check(any(r.split() == ['configmaps', '[]', '[]', '[get', 'list', 'watch]'] for r in rows),
+          rows)
+    check(any(r.split() == ['[/healthz]', '[]', '[get]'] for r in rows), rows)
+    rows = k.run(*(bob + ('auth', 'can-i', '--list', '-n', 'kube-system'))).stdout.splitlines()
+    check(not any(r.startswith('configmaps ') for r in rows), rows)
     bob_denied('get', 'secrets', line='secrets is forbidden: User "bob" cannot list resource '
                '"secrets" in API group "" in the namespace "default"')
     bob_denied('create', '-f', k.file('cm.yaml', CM), line='configmaps is forbidden: User "bob" '
