@@ -125,7 +125,7 @@ static json_t *s_params(bool patch)
 static void s_add_paths(json_t *paths, const kube_kind_t *k)
 {
     char base[256], item[320];
-    const char *prefix = *k->group ? "/apis/" : "/api";
+    const char *prefix = *k->group ? "/apis/" : "/api/";
     snprintf(base, sizeof base, "%s%s%s%s/%s%s", prefix, k->group, *k->group ? "/" : "", k->version,
              k->namespaced ? "namespaces/{namespace}/" : "", k->plural);
     snprintf(item, sizeof item, "%s/{name}", base);
