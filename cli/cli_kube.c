@@ -1,8 +1,8 @@
-/* kubus get|describe|apply|create|delete|scale|label|annotate|logs|rollout|api-resources: the
- * kubectl verbs, their flags and their output, over the cluster's Kubernetes API (the gateway,
- * or any API server a kubeconfig names). This file parses the command line and carries out each
- * verb; the client is cli_kube_http.c and the printing cli_kube_print.c. Not kubectl: no
- * strategic merge (apply sends JSON merge patches), no exec, no plugins. */
+/* kubus get|describe|apply|create|replace|patch|delete|scale|label|annotate|logs|rollout|
+ * api-resources|explain|version|cluster-info|auth: the kubectl verbs, their flags and their
+ * output, over the cluster's Kubernetes API (the gateway, or any API server a kubeconfig names).
+ * This file parses the command line and what a verb acts on; the verbs are in cli_kube_*.c.
+ * Not kubectl: no strategic merge in apply (it sends JSON merge patches), no exec, no plugins. */
 #include "cli.h"
 #include "cli_kube_impl.h"
 #include "kube_patch.h"
@@ -45,6 +45,14 @@ int ck_usage(const ck_ctx_t *c, FILE *out)
         {"rollout", "rollout status deployment/NAME | deployment NAME  [--timeout 0s] "
                     "[--watch=false]"},
         {"api-resources", "api-resources [-o wide|name] [--namespaced=true|false] [--api-group G]"},
+        {"version", "version [-o json|yaml]"},
+        {"cluster-info", "cluster-info"},
+        {"replace", "replace -f FILE|DIR|- ...  [-o name]"},
+        {"patch", "patch TYPE NAME... | TYPE/NAME... | -f FILE  -p PATCH "
+                  "[--type strategic|merge|json] [-o name|json|yaml]"},
+        {"explain", "explain TYPE[.FIELD...]  [--api-version GROUP/VERSION]"},
+        {"auth", "auth can-i VERB TYPE[/NAME] | VERB /URL  [-A] | auth can-i --list "
+                 "[--no-headers]"},
     };
     for (size_t i = 0; i < sizeof lines / sizeof lines[0]; i++)
         if (ck_is(c->verb, lines[i][0])) fprintf(out, "usage: kubus %s\n", lines[i][1]);
@@ -104,7 +112,16 @@ int ck_option(ck_ctx_t *c, int ch, const char *arg)
     case 'O': c->overwrite = ck_bool(arg); break;
     case 'I': c->ignore_not_found = ck_bool(arg); break;
     case 'W': c->wait = ck_bool(arg); break;
-    case 'p': c->previous = ck_bool(arg); break;
+    case 'p':
+        if (ck_is(c->verb, "patch"))
+            c->patch = arg;
+        else
+            c->previous = ck_bool(arg);
+        break;
+    case 'X': c->patch = arg; break;
+    case 'Y': c->patch_type = arg; break;
+    case 'V': c->api_version = arg; break;
+    case 'Z': c->list = ck_bool(arg); break;
     case 'S': c->timestamps = ck_bool(arg); break;
     case 'a': c->all = ck_bool(arg); break;
     case 'H': c->no_headers = ck_bool(arg); break;
@@ -153,10 +170,16 @@ int ck_parse(ck_ctx_t *c, int argc, char **argv)
                                          {"current-replicas", required_argument, 0, 'Q'},
                                          {"container", required_argument, 0, 'c'},
                                          {"tail", required_argument, 0, 't'},
+                                         {"patch", required_argument, 0, 'X'},
+                                         {"type", required_argument, 0, 'Y'},
+                                         {"api-version", required_argument, 0, 'V'},
+                                         {"list", optional_argument, 0, 'Z'},
                                          {"help", no_argument, 0, 'h'},
                                          {0, 0, 0, 0}};
     /* -f is --follow for logs and --filename everywhere else, as in kubectl. */
-    const char *shorts = ck_is(c->verb, "logs") ? "n:Ao:l:c:fph" : "n:Ao:l:f:wc:h";
+    const char *shorts = ck_is(c->verb, "logs")    ? "n:Ao:l:c:fph"
+                         : ck_is(c->verb, "patch") ? "n:Ao:l:f:p:h"
+                                                   : "n:Ao:l:f:wc:h";
     int ch, rc;
     optind = 1;
     opterr = 0;
@@ -516,7 +539,13 @@ int cli_kube(int argc, char **argv)
                  {"annotate", ck_label},
                  {"logs", ck_logs},
                  {"rollout", ck_rollout},
-                 {"api-resources", ck_api_resources}};
+                 {"api-resources", ck_api_resources},
+                 {"version", ck_version},
+                 {"cluster-info", ck_cluster_info},
+                 {"replace", ck_replace},
+                 {"patch", ck_patch},
+                 {"explain", ck_explain},
+                 {"auth", ck_auth}};
     ck_ctx_t c = {.verb = argv[0],
                   .wait = true,
                   .watch = !strcmp(argv[0], "rollout"),

@@ -1,6 +1,7 @@
-/* kubus get|describe|apply|create|delete|scale|label|annotate|logs|rollout|api-resources: the
- * kubectl verbs a user already knows, spoken over the cluster's Kubernetes API (HTTPS, bearer
- * token) the way kubectl speaks it. cli_kube.c holds the verbs, cli_kube_http.c the client
+/* kubus get|describe|apply|create|replace|patch|delete|scale|label|annotate|logs|rollout|
+ * api-resources|explain|version|cluster-info|auth can-i: the kubectl verbs a user already knows,
+ * spoken over the cluster's Kubernetes API (HTTPS, bearer token) the way kubectl speaks it.
+ * cli_kube.c and cli_kube_*.c hold the verbs, cli_kube_http.c the client
  * (kubeconfig, HTTPS, discovery, API errors), cli_kube_print.c the output (tables, YAML, JSON,
  * describe). Errors are printed where they happen, worded as kubectl words them. */
 #pragma once
@@ -33,6 +34,8 @@ typedef struct {
  * (NULL: its current-context). NULL, with the reason printed, when it cannot be used. */
 cli_kube_http_t *cli_kube_http_new(const char *kubeconfig, const char *context);
 void cli_kube_http_destroy(cli_kube_http_t **self_p);
+/* The cluster's server URL, without a trailing slash. Valid until destroy. */
+const char *cli_kube_http_server(const cli_kube_http_t *self);
 /* The context's namespace, else "default". Valid until destroy. */
 const char *cli_kube_http_namespace(const cli_kube_http_t *self);
 
@@ -71,6 +74,9 @@ const cli_kube_res_t *cli_kube_http_resources(cli_kube_http_t *self, size_t *n);
  * Up to max matches in out; returns how many, or 0 with kubectl's error printed. */
 size_t cli_kube_http_resolve(cli_kube_http_t *self, const char *type, const cli_kube_res_t **out,
                              size_t max);
+/* The one resource type names (as cli_kube_http_resolve, categories aside), or NULL (nothing
+ * printed; also when discovery failed, which is printed). */
+const cli_kube_res_t *cli_kube_http_find(cli_kube_http_t *self, const char *type);
 /* The resource serving kind in api_version ("apps/v1"), or NULL (nothing printed). */
 const cli_kube_res_t *cli_kube_http_kind(cli_kube_http_t *self, const char *api_version,
                                          const char *kind);

@@ -274,6 +274,11 @@ void cli_kube_http_destroy(cli_kube_http_t **self_p)
     *self_p = NULL;
 }
 
+const char *cli_kube_http_server(const cli_kube_http_t *self)
+{
+    return self->server;
+}
+
 const char *cli_kube_http_namespace(const cli_kube_http_t *self)
 {
     return self->ns;
@@ -431,7 +436,7 @@ int cli_kube_http_call(cli_kube_http_t *self, const char *method, const char *pa
 int cli_kube_http_json(cli_kube_http_t *self, const char *method, const char *path,
                        const json_t *body, const char *content_type, json_t **out)
 {
-    char *text = body ? json_dumps(body, JSON_COMPACT) : NULL;
+    char *text = body ? json_dumps(body, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
     if (body && !text) abort();
     int status = cli_kube_http_call(
         self, method, path, "application/json",
@@ -709,12 +714,11 @@ static const cli_kube_res_t *s_find(const cli_kube_res_t *res, size_t n, const c
     return NULL;
 }
 
-size_t cli_kube_http_resolve(cli_kube_http_t *self, const char *type, const cli_kube_res_t **out,
-                             size_t max)
+const cli_kube_res_t *cli_kube_http_find(cli_kube_http_t *self, const char *type)
 {
     size_t n;
     const cli_kube_res_t *res = cli_kube_http_resources(self, &n);
-    if (!res) return 0;
+    if (!res) return NULL;
     char name[256];
     snprintf(name, sizeof name, "%s", type);
     for (char *p = name; *p; p++) *p = (char)tolower((unsigned char)*p);
@@ -726,13 +730,26 @@ size_t cli_kube_http_resolve(cli_kube_http_t *self, const char *type, const cli_
         *dot = 0;
         r = s_find(res, n, name, dot + 1, group);
     }
+    return r;
+}
+
+size_t cli_kube_http_resolve(cli_kube_http_t *self, const char *type, const cli_kube_res_t **out,
+                             size_t max)
+{
+    size_t n;
+    const cli_kube_res_t *res = cli_kube_http_resources(self, &n);
+    if (!res) return 0;
+    const cli_kube_res_t *r = cli_kube_http_find(self, type);
     if (r && max) {
         out[0] = r;
         return 1;
     }
+    char name[256];
+    snprintf(name, sizeof name, "%s", type);
+    for (char *p = name; *p; p++) *p = (char)tolower((unsigned char)*p);
     size_t found = 0, j;
     const json_t *c;
-    for (size_t i = 0; i < n && !group && found < max; i++)
+    for (size_t i = 0; i < n && !strchr(name, '.') && found < max; i++)
         json_array_foreach(res[i].categories, j, c) if (!strcmp(json_string_value(c), name) &&
                                                         found < max) out[found++] = &res[i];
     if (!found) fprintf(stderr, "error: the server doesn't have a resource type \"%s\"\n", type);

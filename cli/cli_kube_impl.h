@@ -18,16 +18,20 @@
 #define S_MERGE       "application/merge-patch+json"
 #define S_WRITE_QUERY "fieldManager=kubus&fieldValidation=Strict"
 #define S_LAST        "kubectl.kubernetes.io/last-applied-configuration"
+/* kubus's own version: it speaks the API of the Kubernetes release its gateway serves. */
+#define CK_CLIENT_VERSION "v1.32.0-kubus"
 
 typedef struct {
     const char *verb;
     const char *kubeconfig, *context, *ns, *output, *selector, *field_selector, *container;
-    const char *api_group; /* api-resources --api-group */
-    int namespaced;        /* api-resources --namespaced: -1 both, 0 cluster-scoped, 1 namespaced */
+    const char *api_group;          /* api-resources --api-group */
+    const char *patch, *patch_type; /* patch -p, --type */
+    const char *api_version;        /* explain --api-version */
+    int namespaced; /* api-resources --namespaced: -1 both, 0 cluster-scoped, 1 namespaced */
     const char *files[S_FILES_MAX];
     int files_n;
     bool all_ns, watch, show_labels, overwrite, ignore_not_found, wait, follow, previous,
-        timestamps, all, no_headers, ns_given, help;
+        timestamps, all, no_headers, ns_given, help, list;
     long replicas, current_replicas, tail, timeout_ms;
     char **words;
     int words_n;
@@ -78,7 +82,8 @@ void ck_targets_free(ck_targets_t *ts);
 int ck_expand(ck_ctx_t *c, ck_targets_t *ts);
 void ck_no_resources(const ck_ctx_t *c, const ck_targets_t *ts);
 
-/* The verbs (cli_kube_read.c, cli_kube_write.c). */
+/* The verbs (cli_kube_read.c, cli_kube_write.c, cli_kube_more.c, cli_kube_explain.c,
+ * cli_kube_auth.c). */
 int ck_get(ck_ctx_t *c);
 int ck_describe(ck_ctx_t *c);
 int ck_api_resources(ck_ctx_t *c);
@@ -88,3 +93,9 @@ int ck_scale(ck_ctx_t *c);
 int ck_label(ck_ctx_t *c);
 int ck_logs(ck_ctx_t *c);
 int ck_rollout(ck_ctx_t *c);
+int ck_version(ck_ctx_t *c);
+int ck_cluster_info(ck_ctx_t *c);
+int ck_replace(ck_ctx_t *c);
+int ck_patch(ck_ctx_t *c);
+int ck_explain(ck_ctx_t *c);
+int ck_auth(ck_ctx_t *c);

@@ -29,6 +29,8 @@ static const struct {
     {"describe", cli_kube, "show an object in detail, with its events"},
     {"apply", cli_kube, "create or update objects from manifests (-f)"},
     {"create", cli_kube, "create objects from manifests (-f)"},
+    {"replace", cli_kube, "replace objects with manifests (-f)"},
+    {"patch", cli_kube, "patch objects (strategic, merge or JSON patch)"},
     {"delete", cli_kube, "delete objects, and wait until they are gone"},
     {"scale", cli_kube, "set the replicas of a deployment, replica set or stateful set"},
     {"label", cli_kube, "set or remove labels"},
@@ -36,6 +38,10 @@ static const struct {
     {"logs", cli_kube, "print a container's log"},
     {"rollout", cli_kube, "wait for a deployment's rollout (rollout status)"},
     {"api-resources", cli_kube, "the resource types the API serves"},
+    {"explain", cli_kube, "the fields of a resource type, from the API's OpenAPI schema"},
+    {"auth", cli_kube, "may I? (auth can-i VERB TYPE, auth can-i --list)"},
+    {"version", cli_kube, "the client's and the API server's versions"},
+    {"cluster-info", cli_kube, "where the control plane and cluster services run"},
 };
 
 const char *cli_default_dir(void)
