@@ -375,10 +375,10 @@ int ck_explain(ck_ctx_t *c)
 {
     if (c->words_n != 1) {
         fprintf(stderr, c->words_n ? "error: We accept only this format: explain RESOURCE\n"
-                                   : "You must specify the type of resource to explain. Use "
-                                     "\"kubectl api-resources\" for a complete list of "
+                                   : "error: You must specify the type of resource to explain. "
+                                     "Use \"kubectl api-resources\" for a complete list of "
                                      "supported resources.\n");
-        return c->words_n ? 1 : ck_usage(c, stderr);
+        return 1;
     }
     char words[1024], type[1100], *path[S_PATH_MAX];
     snprintf(words, sizeof words, "%s", c->words[0]);

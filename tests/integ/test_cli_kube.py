@@ -1,5 +1,5 @@
-"""kubus get|describe|apply|create|delete|scale|label|annotate|logs|rollout|api-resources against
-the real kubectl: one cluster made by `kubus up`, the same commands given to both, the same
+"""kubus get|describe|apply|create|replace|patch|delete|scale|label|annotate|logs|rollout|
+api-resources|explain|version|cluster-info|auth can-i against the real kubectl: one cluster made by `kubus up`, the same commands given to both, the same
 output where kubectl's is the one to match, and kubectl's exact error lines."""
 import json
 import os
@@ -8,7 +8,7 @@ import subprocess
 import time
 
 import harness
-from harness import check
+from harness import check, wait_for
 from test_gateway import CM, DEPLOY, KUBECTL, NS, Kube, Lines
 
 LAST = 'kubectl.kubernetes.io/last-applied-configuration'
@@ -324,4 +324,112 @@ def test_watch_auth_and_usage(ctx):
               (args, r.returncode, r.stderr))
     r = k.kubus('get', 'cm,deploy', '-w', ok=False)
     check('you may only specify a single resource type' in r.stderr, r.stderr)
+    k.down()
+
+
+def test_version_cluster_info_replace_patch(ctx):
+    k = Both(ctx)
+    # version: kubus's own version, the server's as kubectl prints it.
+    server = [line for line in k.run('version').stdout.splitlines() if line.startswith('Server')]
+    r = k.kubus('version')
+    check(r.stdout == 'Client Version: v1.32.0-kubus\n%s\n' % server[0], r.stdout)
+    mine = json.loads(k.kubus('version', '-o', 'json').stdout)
+    theirs = json.loads(k.run('version', '-o', 'json').stdout)
+    check(mine['serverVersion'] == theirs['serverVersion'] and
+          list(mine['serverVersion']) == list(theirs['serverVersion']), (mine, theirs))
+    check('gitVersion: v1.32.0-kubus' in k.kubus('version', '-o', 'yaml').stdout, 'yaml')
+    k.same('cluster-info')
+    check(k.kubus('cluster-info').stdout.startswith(
+        'Kubernetes control plane is running at https://127.0.0.1:%d\n' % k.port), 'cluster-info')
+    # replace: a PUT of each manifest; a stale resourceVersion is kubectl's Conflict line.
+    k.run('create', '-f', k.file('cm.yaml', CM))
+    live = k.file('live.yaml', k.run('get', 'cm', 'web-config', '-o', 'yaml').stdout
+                  .replace('value1', 'value9'))
+    r = k.kubus('replace', '-f', live)
+    check(r.stdout == 'configmap/web-config replaced\n', r.stdout)
+    check(k.obj('cm', 'web-config')['data'] == {'key1': 'value9'}, 'replaced')
+    r, theirs = k.kubus('replace', '-f', live, ok=False), k.run('replace', '-f', live, ok=False)
+    check(r.stderr == theirs.stderr == 'Error from server (Conflict): error when replacing "%s": '
+          'Operation cannot be fulfilled on configmaps "web-config": the object has been '
+          'modified; please apply your changes to the latest version and try again\n' % live,
+          (r.stderr, theirs.stderr))
+    r = k.kubus('replace', '-f', '-', ok=True, input=CM.replace('value1', 'stdin'))
+    check(r.stdout == 'configmap/web-config replaced\n', r.stdout)
+    for args in [('replace', '-f', os.path.join(ctx.dir, 'none.yaml')), ('replace',)]:
+        k.same(*args, ok=False)
+    # patch: strategic (the default), merge and JSON patches; "(no change)" as kubectl says it.
+    p = '{"data":{"key1":"p1"}}'
+    check(k.kubus('patch', 'cm', 'web-config', '-p', p).stdout == 'configmap/web-config patched\n',
+          'patched')
+    for args in [('patch', 'cm', 'web-config', '-p', p),
+                 ('patch', 'cm/web-config', '--type', 'merge', '-p', p),
+                 ('patch', 'cm', 'web-config', '--type', 'json', '-p',
+                  '[{"op":"replace","path":"/data/key1","value":"p1"}]')]:
+        r = k.same(*args)
+        check(r.stdout == 'configmap/web-config patched (no change)\n', r.stdout)
+    r = k.kubus('patch', 'cm', 'web-config', '--type', 'json', '-o', 'name', '-p',
+                '[{"op":"add","path":"/data/key2","value":"j"}]')
+    check(r.stdout == 'configmap/web-config\n', r.stdout)
+    r = k.kubus('patch', 'cm', 'web-config', '--type', 'merge', '-o', 'json', '-p',
+                'data: {key2: null}')
+    check(json.loads(r.stdout)['data'] == {'key1': 'p1'}, r.stdout)
+    k.run('apply', '-f', k.file('dep.yaml', DEPLOY))
+    r = k.kubus('patch', 'deploy', 'web', '-p', '{"spec":{"template":{"spec":{"containers":'
+                '[{"name":"nginx","image":"nginx:1.27"}]}}}}')
+    check(r.stdout == 'deployment.apps/web patched\n', r.stdout)
+    c = k.obj('deploy', 'web')['spec']['template']['spec']['containers']
+    check(len(c) == 1 and c[0]['image'] == 'nginx:1.27' and
+          c[0]['imagePullPolicy'] == 'IfNotPresent', c)  # merged into the list by name
+    for args in [('patch', 'cm', 'nope', '-p', '{}'), ('patch', 'cm', 'web-config', '--type',
+                                                        'bogus', '-p', '{}'),
+                 ('patch', 'cm', 'web-config'), ('patch', 'cm', '-p', '{}'),
+                 ('patch', 'nosuchtype', 'x', '-p', '{}'),
+                 ('patch', 'cm', 'web-config', '--type', 'json', '-p',
+                  '[{"op":"replace","path":"/data/none","value":"e"}]')]:
+        k.same(*args, ok=False)
+    r = k.kubus('patch', 'cm', 'nope', '-p', '{}', ok=False)
+    check(r.stderr == 'Error from server (NotFound): configmaps "nope" not found\n', r.stderr)
+    k.down()
+
+
+def test_explain_and_auth_can_i(ctx):
+    k = Both(ctx)
+    for args in [('explain', 'configmap'), ('explain', 'pod.spec.containers'),
+                 ('explain', 'deploy'), ('explain', 'deployments.spec.replicas'),
+                 ('explain', 'pod.spec.containers.imagePullPolicy'), ('explain', 'cm.data'),
+                 ('explain', 'svc.spec'), ('explain', 'node.status'),
+                 ('explain', 'clusterroles.rules'), ('explain', 'pod.metadata.labels')]:
+        k.same(*args)
+    r = k.kubus('explain', 'pod.spec.containers')
+    check('FIELD: containers <[]Container>\n' in r.stdout and
+          '  name\t<string> -required-\n' in r.stdout, r.stdout)
+    for args in [('explain', 'cm.nope'), ('explain', 'nosuchtype'), ('explain',)]:
+        k.same(*args, ok=False)
+    check(k.kubus('explain', 'cm.nope', ok=False).stderr == 'error: field "nope" does not exist\n',
+          'no field')
+    # can-i: yes (exit 0), kubectl's warnings; --list: the rules as kubectl tabulates them.
+    for args in [('auth', 'can-i', 'get', 'pods'), ('auth', 'can-i', 'delete', 'nodes'),
+                 ('auth', 'can-i', 'get', 'nosuchtype'), ('auth', 'can-i', 'get', '/healthz'),
+                 ('auth', 'can-i', 'create', 'deployments.apps/x', '-n', 'kube-system'),
+                 ('auth', 'can-i', '--list'), ('auth', 'can-i', '--list', '--no-headers')]:
+        k.same(*args)
+    for args in [('auth', 'can-i', 'get'), ('auth', 'can-i', '--list', '-A')]:
+        k.same(*args, ok=False)
+    with open(os.path.join(k.dir, 'tokens.csv'), 'a') as f:
+        f.write('bob-token-0123456789,bob,bob-uid,"devs"\n')
+    bob = dict(k.env, KUBECONFIG=k.file('bob.kubeconfig', open(k.env['KUBECONFIG']).read()
+                                        .replace(k.token(), 'bob-token-0123456789')))
+    for name, role in (('bob-view', 'view'), ('bob-edit', 'edit')):
+        k.run('create', 'rolebinding', name, '--clusterrole=' + role, '--group=devs')
+    admin, k.env = k.env, bob
+    wait_for(lambda: k.run('auth', 'can-i', 'list', 'configmaps', ok=None).returncode == 0,
+             timeout=10, what='bob known')
+    r = k.same('auth', 'can-i', 'list', 'secrets', '-n', 'kube-system', ok=False)
+    check(r.stdout == 'no\n' and r.returncode == 1, r)
+    for args in [('auth', 'can-i', '--list'), ('auth', 'can-i', '--list', '-n', 'kube-system')]:
+        r = k.same(*args)
+    rows = k.kubus('auth', 'can-i', '--list').stdout.splitlines()
+    check(any(row.split() == ['configmaps', '[]', '[]', '[get', 'list', 'watch', 'create', 'delete',
+                              'deletecollection', 'patch', 'update]'] for row in rows), rows)
+    k.env = admin
     k.down()
