@@ -386,6 +386,9 @@ def test_kubectl_scale_status_describe_explain(ctx):
     r = k.run('explain', 'deployment.spec.replicas')
     check('KIND:       Deployment' in r.stdout and 'FIELD: replicas <integer>' in r.stdout,
           r.stdout)
+    r = k.run('explain', 'configmap.data')  # a core kind: its paths are under /api/v1/
+    check('KIND:       ConfigMap' in r.stdout and 'FIELD: data <map[string]string>' in r.stdout,
+          r.stdout)
     r = k.run('get', 'all')
     check('deployment.apps/web' in r.stdout, r.stdout)
     k.down()
