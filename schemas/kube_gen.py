@@ -29,7 +29,7 @@ FIELD_KEYS = {'type', 'doc', 'required', 'default', 'defaultFn', 'enum', 'mergeK
               'patchStrategy', 'listType', 'listMapKeys', 'readOnly', 'format', 'status',
               'sensitive', 'min', 'max', 'pattern'}
 KIND_KEYS = {'plural', 'singular', 'scope', 'shortNames', 'categories', 'verbs', 'subresources',
-             'doc', 'fields', 'fieldSelectors', 'columns', 'subresourceOnly'}
+             'doc', 'fields', 'fieldSelectors', 'columns', 'subresourceOnly', 'createOnUpdate'}
 COLUMN_KEYS = {'name', 'type', 'format', 'priority', 'doc', 'path', 'fn'}
 SUB_KEYS = {'kind', 'group', 'version', 'verbs'}
 FILE_KEYS = {'group', 'version', 'doc', 'types', 'kinds'}
@@ -261,6 +261,7 @@ typedef struct {
     const char *kind, *group, *version, *plural, *singular, *doc;
     bool namespaced;
     bool subresource_only; /* a kind only subresources return (Scale): no resource of its own */
+    bool create_on_update; /* a PUT of an absent object creates it (else 404), as its strategy */
     const char *const *short_names;
     const char *const *categories;
     const char *const *verbs;
@@ -336,12 +337,13 @@ def generate(kube, out_dir):
             cols_name = 's_%s_columns' % ident
             c.append('static const kube_column_t %s[] = {\n%s\n};\n' % (cols_name, '\n'.join(cols)))
         kinds_init.append(
-            '    {%s, %s, %s, %s, %s, %s, %s, %s, s_%s_shortNames, s_%s_categories, s_%s_verbs, '
+            '    {%s, %s, %s, %s, %s, %s, %s, %s, %s, s_%s_shortNames, s_%s_categories, s_%s_verbs, '
             's_%s_fieldSelectors, %s, %d, &kube_types[KUBE_TYPE_%s], %s, %d},' % (
                 c_str(k['kind']), c_str(k['group']), c_str(k['version']),
                 c_str(k.get('plural', '')), c_str(k.get('singular', k['kind'].lower())),
                 c_str(k.get('doc', '')), 'true' if k.get('scope') == 'Namespaced' else 'false',
-                'true' if k.get('subresourceOnly') else 'false', ident, ident, ident, ident,
+                'true' if k.get('subresourceOnly') else 'false',
+                'true' if k.get('createOnUpdate') else 'false', ident, ident, ident, ident,
                 subs_name, len(subs), ident, cols_name, len(cols)))
     c.append('const kube_kind_t kube_kinds[] = {\n%s\n};\n' % '\n'.join(kinds_init))
     c.append('const size_t kube_kinds_n = sizeof kube_kinds / sizeof kube_kinds[0];\n')

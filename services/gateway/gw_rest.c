@@ -581,8 +581,12 @@ static void s_update_read(gw_req_t *req, bus_in_t *in)
 {
     gw_op_t *op = req->ctx;
     if (gw_op_take_current(req, in, true)) return;
+    if (!op->cur && !op->t.kind->create_on_update) {
+        gw_op_not_found(req, &op->t, op->t.name);
+        return;
+    }
     if (!op->cur) {
-        /* PUT on an absent object creates it, as kube-apiserver allows for most kinds. */
+        /* PUT on an absent object creates it, for the kinds whose strategy allows it. */
         op->verb = S_CREATE;
         s_create_admitted(req, op);
         return;

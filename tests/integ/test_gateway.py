@@ -967,6 +967,25 @@ def test_writes_start_from_the_gateways_copy_and_lose_nothing(ctx):
     check(json.loads(k.run('get', 'configmap', 'counter', '-o', 'json').stdout)['data'] ==
           {'v': '19', 'w': '19'}, 'the last write')
 
+    # A PUT of an absent object creates it only for the kinds whose strategy allows it.
+    status, _, out = k.https('/api/v1/namespaces/default/configmaps/absent', token=token,
+                             method='PUT', body=json.dumps({'apiVersion': 'v1', 'kind': 'ConfigMap',
+                                                            'metadata': {'name': 'absent'}}).encode(),
+                             headers={'Content-Type': 'application/json'})
+    check(status == 404 and json.loads(out)['message'] == 'configmaps "absent" not found',
+          (status, out))
+    r = k.run('replace', '-f', k.file('absent.yaml', 'apiVersion: v1\nkind: ConfigMap\n'
+                                      'metadata: {name: absent}\n'), ok=False)
+    check('Error from server (NotFound): error when replacing' in r.stderr and
+          'configmaps "absent" not found' in r.stderr, r.stderr)
+    status, _, out = k.https('/api/v1/namespaces/default/services/made-by-put', token=token,
+                             method='PUT', body=json.dumps({
+                                 'apiVersion': 'v1', 'kind': 'Service',
+                                 'metadata': {'name': 'made-by-put'},
+                                 'spec': {'ports': [{'port': 80}]}}).encode(),
+                             headers={'Content-Type': 'application/json'})
+    check(status == 201, (status, out))
+
     # The same for a subresource; a dry run of one answers as the subresource (a Scale).
     k.run('create', 'deployment', 'web', '--image=registry.local/web:1')
     dep = json.loads(k.run('get', 'deployment', 'web', '-o', 'json').stdout)
