@@ -39,6 +39,9 @@ typedef struct {
     char groups[8][64];
     int groups_n;
     char credential[64]; /* "JTI=..." for a service account token (whoami shows it) */
+    /* A service account token bound to a pod, secret or node: its store key and uid, which
+     * must still be there (gw_sa_bound_check). */
+    char bound_key[320], bound_uid[64];
 } gw_user_t;
 
 enum { GW_PENDING_NONE = 0, GW_PENDING_STORE, GW_PENDING_DONE };
@@ -228,5 +231,6 @@ json_t *gw_table_new(const kube_kind_t *kind, json_t *items, const char *rv, con
 /* gw_auth.c */
 int gw_auth_load(gw_t *gw, char *err, size_t errlen);
 void gw_auth_refresh(gw_t *gw); /* reads the tokens file again if it changed */
-/* 0 with req->user filled, or -1 after answering 401. */
+/* 0 with req->user filled; 1 when the request goes on by itself (a token bound to an object is
+ * checked with the store first, then gw_api_handle runs); -1 after answering 401. */
 int gw_auth(gw_req_t *req);

@@ -166,7 +166,7 @@ int gw_auth(gw_req_t *req)
         if (rc == 1) {
             snprintf(req->user.groups[req->user.groups_n++], sizeof req->user.groups[0],
                      "system:authenticated");
-            return 0;
+            return gw_sa_bound_check(req, gw_api_handle);
         }
     }
     if (!who) {

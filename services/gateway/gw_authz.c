@@ -143,6 +143,7 @@ static void s_load(void)
 
 void gw_authz_event(const store_event_t *ev)
 {
+    if (ev->type == STORE_EVENT_TYPE_DELETE) gw_sa_bound_gone(ev->kv->key);
     int i = s_index(ev->kv->key);
     if (i < 0 || !s.policy) return;
     if (!s.loaded) {

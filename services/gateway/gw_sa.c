@@ -12,7 +12,8 @@
  *   system:serviceaccounts and system:serviceaccounts:NS.
  * The known accounts (namespace/name -> uid and automountServiceAccountToken) are loaded and
  * kept current with the authorization policy (gw_authz), from the store's lists and events.
- * Tokens are never logged. */
+ * A token bound to a pod, secret or node is good while that object exists with the uid it names
+ * (gw_sa_bound_check). Tokens are never logged. */
 #include "gw_sa.h"
 
 #include "bus_log.h"
@@ -43,7 +44,17 @@ static struct {
     bool ready;
     json_t *accounts; /* "ns/name" -> {"uid": s, "automount": b|null} */
     char *ca_pem;     /* DIR/pki/ca.crt, for each namespace's kube-root-ca.crt */
+    zhashx_t *bound;  /* bound object's key -> s_seen_t: found there lately */
+    bus_arena_t *arena;
 } s;
+
+/* A bound object found in the store with this uid, until then. */
+typedef struct {
+    char uid[64];
+    uint64_t until_ms;
+} s_seen_t;
+
+#define S_BOUND_MAX 10000 /* bound objects remembered */
 
 /* --- the key ------------------------------------------------------------------------------ */
 
@@ -104,6 +115,8 @@ void gw_sa_use_seed(const unsigned char seed[32])
 
 void gw_sa_free(void)
 {
+    zhashx_destroy(&s.bound);
+    bus_arena_destroy(&s.arena);
     json_decref(s.accounts);
     s.accounts = NULL;
     free(s.ca_pem);
@@ -284,6 +297,29 @@ static bool s_has_audience(const json_t *aud, const char *want)
     return false;
 }
 
+/* The object a token is bound to (claims "pod", "secret" or "node": name and uid), as the
+ * user's bound_key and bound_uid; 1, or -1 when the claim is malformed. */
+static int s_bound_claim(const json_t *k, const char *ns, gw_user_t *user, char *why, size_t whylen)
+{
+    static const char *const fields[] = {"pod", "secret", "node"};
+    static const char *const plurals[] = {"pods", "secrets", "nodes"};
+    for (int i = 0; i < 3; i++) {
+        json_t *ref = json_object_get(k, fields[i]);
+        if (!ref) continue;
+        const char *name = json_string_value(json_object_get(ref, "name"));
+        const char *uid = json_string_value(json_object_get(ref, "uid"));
+        const kube_kind_t *kind = gw_kind_by_plural("", "v1", plurals[i]);
+        if (!name || !*name || !uid || !*uid || !kind || strlen(uid) >= sizeof user->bound_uid) {
+            snprintf(why, whylen, "malformed token claims");
+            return -1;
+        }
+        gw_object_key(kind, kind->namespaced ? ns : "", name, user->bound_key,
+                      sizeof user->bound_key);
+        snprintf(user->bound_uid, sizeof user->bound_uid, "%s", uid);
+    }
+    return 1;
+}
+
 int gw_sa_verify(const char *token, int64_t now, gw_user_t *user, char *why, size_t whylen)
 {
     size_t len = strlen(token);
@@ -342,12 +378,96 @@ int gw_sa_verify(const char *token, int64_t now, gw_user_t *user, char *why, siz
             user->groups_n = 2;
             const char *jti = json_string_value(json_object_get(claims, "jti"));
             if (jti) snprintf(user->credential, sizeof user->credential, "JTI=%s", jti);
-            rc = 1;
+            rc = s_bound_claim(k, ns, user, why, whylen);
         }
     }
     json_decref(header);
     json_decref(claims);
     return rc;
+}
+
+/* --- tokens bound to objects -------------------------------------------------------------- */
+
+void gw_sa_bound_gone(const char *key)
+{
+    if (s.bound) zhashx_delete(s.bound, key);
+}
+
+static void s_seen_free(void **item)
+{
+    free(*item);
+    *item = NULL;
+}
+
+typedef struct {
+    void (*go)(gw_req_t *req);
+} s_check_t;
+
+static void s_refuse(gw_req_t *req, const char *why)
+{
+    log_debug("gateway.auth", "refused=service-account why=\"%s\"", why);
+    gw_fail(req, 401, "Unauthorized", NULL, "Unauthorized");
+}
+
+static void s_bound_found(gw_req_t *req, bus_in_t *in)
+{
+    void (*go)(gw_req_t *) = ((s_check_t *)req->ctx)->go;
+    free(req->ctx);
+    req->ctx = NULL;
+    req->ctx_free = NULL;
+    store_range_reply_t *r = NULL;
+    codec_err_t err;
+    bus_arena_reset(s.arena);
+    if (in->env->status ||
+        bus_frame_body(&in->frame, &store_range_reply_desc, s.arena, (void **)&r, &err)) {
+        gw_fail(req, 503, "ServiceUnavailable", NULL, "storage is unavailable: %s",
+                !in->env->status ? err.text
+                : in->env->error ? in->env->error
+                                 : "no answer");
+        return;
+    }
+    char plural[32] = ""; /* /registry/<plural>/... */
+    sscanf(req->user.bound_key, "/registry/%31[^/]", plural);
+    const kube_kind_t *kind = gw_kind_by_plural("", "v1", plural);
+    json_t *obj = r->kvs.n && kind ? gw_object_load(kind, &((store_kv_t *)r->kvs.v)[0]) : NULL;
+    const char *uid = json_string_value(json_object_get(json_object_get(obj, "metadata"), "uid"));
+    bool ok = uid && !strcmp(uid, req->user.bound_uid);
+    json_decref(obj);
+    if (!ok) {
+        s_refuse(req, r->kvs.n ? "the object the token is bound to was made again"
+                               : "the object the token is bound to is gone");
+        return;
+    }
+    if (zhashx_size(s.bound) >= S_BOUND_MAX) zhashx_purge(s.bound);
+    s_seen_t *seen = calloc(1, sizeof *seen);
+    if (!seen) abort();
+    snprintf(seen->uid, sizeof seen->uid, "%s", req->user.bound_uid);
+    seen->until_ms = bus_now_ms() + GW_SA_BOUND_TTL_MS;
+    zhashx_update(s.bound, req->user.bound_key, seen);
+    go(req);
+}
+
+int gw_sa_bound_check(gw_req_t *req, void (*go)(gw_req_t *req))
+{
+    if (!req->user.bound_key[0]) return 0;
+    if (!s.bound) {
+        s.bound = zhashx_new();
+        s.arena = bus_arena_new(4u << 20);
+        if (!s.bound) abort();
+        zhashx_set_destructor(s.bound, s_seen_free);
+    }
+    s_seen_t *seen = zhashx_lookup(s.bound, req->user.bound_key);
+    if (seen && seen->until_ms > bus_now_ms() && !strcmp(seen->uid, req->user.bound_uid)) return 0;
+    /* Asked of the store, linearizably: a pod deleted a moment ago through another gateway is
+     * already gone there. */
+    s_check_t *c = malloc(sizeof *c);
+    if (!c) abort();
+    c->go = go;
+    req->ctx = c;
+    req->ctx_free = free;
+    store_range_request_t q = {.key = req->user.bound_key};
+    gw_store_call(req, &store_range_request_desc, &q, s_bound_found);
+    return 1;
 }
 
 /* --- TokenRequest -------------------------------------------------------------------------- */

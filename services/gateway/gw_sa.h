@@ -48,6 +48,15 @@ char *gw_sa_sign(const json_t *claims);
  * says which). */
 int gw_sa_verify(const char *token, int64_t now, gw_user_t *user, char *why, size_t whylen);
 
+/* A token bound to an object is good only while that object exists with the uid it names, as
+ * kube-apiserver's validator checks: 0 when nothing is to check (no bound object, or it was
+ * seen within the last GW_SA_BOUND_TTL_MS and not deleted since), else 1: the store is asked,
+ * and then go(req) runs, or 401 is answered. */
+#define GW_SA_BOUND_TTL_MS 10000
+int gw_sa_bound_check(gw_req_t *req, void (*go)(gw_req_t *req));
+/* A key was deleted: a token bound to what it held is checked again at its next use. */
+void gw_sa_bound_gone(const char *key);
+
 /* POST .../serviceaccounts/NAME/token. */
 void gw_sa_token_request(gw_req_t *req, const gw_target_t *t);
 

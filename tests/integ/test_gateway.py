@@ -1,6 +1,7 @@
 """The gateway against the real kubectl: a cluster made by `kubus up` (broker, store, gateway
 with its CA, admin token and kubeconfig), driven command by command, checking kubectl's own
 output and exact error lines."""
+import base64
 import json
 import os
 import shutil
@@ -796,6 +797,22 @@ def test_service_account_tokens(ctx):
               '--overrides={"spec":{"serviceAccountName":"nope"}}', ok=False)
     check('Error from server (Forbidden): pods "p3" is forbidden: error looking up service '
           'account team/nope: serviceaccount "nope" not found' in r.stderr, r.stderr)
+    # A token bound to a pod or a secret is good while that object is there, not once it goes
+    # or is made again under the same name (at once, not after the bound check's cache).
+    k.run('create', 'secret', 'generic', 'key', '-n', 'team', '--from-literal=a=b')
+    for kind, name in (('Pod', 'p2'), ('Secret', 'key')):
+        bound = k.run('create', 'token', 'bot', '-n', 'team', '--bound-object-kind=' + kind,
+                      '--bound-object-name=' + name).stdout.strip()
+        claims = json.loads(base64.urlsafe_b64decode(bound.split('.')[1] + '=='))
+        check(claims['kubernetes.io'][kind.lower()]['name'] == name, claims)
+        use = ('--token', bound, '-n', 'team', 'get', 'pod', 'p1', '-o', 'name')
+        r = k.run(*use)
+        check(r.stdout.split() == ['pod/p1'], r.stdout)
+        k.run('delete', kind.lower(), name, '-n', 'team')
+        r = k.run(*use, ok=False)
+        check('error: You must be logged in to the server (Unauthorized)' in r.stderr, r.stderr)
+    k.run('create', 'secret', 'generic', 'key', '-n', 'team', '--from-literal=a=b')
+    check(k.run(*use, ok=False).returncode == 1, 'a secret made again is not the one bound')
     # Deleting the account revokes its tokens at once.
     k.run('delete', 'serviceaccount', 'bot', '-n', 'team')
     r = wait_for(lambda: (lambda r: r if r.returncode else None)(
