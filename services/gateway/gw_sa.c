@@ -316,6 +316,7 @@ static int s_bound_claim(const json_t *k, const char *ns, gw_user_t *user, char 
         gw_object_key(kind, kind->namespaced ? ns : "", name, user->bound_key,
                       sizeof user->bound_key);
         snprintf(user->bound_uid, sizeof user->bound_uid, "%s", uid);
+        break; /* a pod-bound token may also name the pod's node: the pod is what it is bound to */
     }
     return 1;
 }
