@@ -1,5 +1,6 @@
-/* gw_rest: the resource verbs (get, list, create, update, patch, delete) for every kind, driven
- * by the kind tables. Each verb is a short chain of store calls, with its state in req->ctx:
+/* gw_rest: the resource verbs for every kind, driven by the kind tables: get, update and patch
+ * here, and the dispatch of all (create, list, delete and the subresources have files of their
+ * own). Each verb is a short chain of store calls, with its state in req->ctx:
  * reads are linearizable range requests; writes are transactions that compare the revision they
  * read (create: absent; update, patch, delete: unchanged since read), so concurrent writers get
  * 409 Conflict, as from kube-apiserver, and a patch is retried on its own. An object's
@@ -9,14 +10,12 @@
 #include "bus_arena.h"
 #include "bus_err.h"
 #include "bus_log.h"
-#include "gw_sa.h"
 #include "kube_obj.h"
 #include "kube_patch.h"
 #include "kube_select.h"
 #include "kube_time.h"
 #include "kube_valid.h"
 
-#include <assert.h>
 #include <inttypes.h>
 #include <stdint.h>
 #include <sodium.h>
@@ -36,6 +35,9 @@ void gw_op_free(void *arg)
     json_decref(op->cur);
     json_decref(op->items);
     json_decref(op->batch);
+    json_decref(op->unallocated);
+    if (op->alloc) gw_alloc_clear(op->alloc);
+    free(op->alloc);
     kube_labels_destroy(&op->labels);
     kube_fields_destroy(&op->fields);
     bus_arena_destroy(&op->arena);
@@ -169,30 +171,57 @@ static void s_get(gw_req_t *req, gw_op_t *op)
 
 /* --- writes -------------------------------------------------------------------------------- */
 
+gw_alloc_t *gw_op_alloc(gw_op_t *op)
+{
+    if (!op->alloc && !(op->alloc = calloc(1, sizeof *op->alloc))) abort();
+    return op->alloc;
+}
+
 void gw_op_write_obj(gw_req_t *req, gw_op_t *op, const char *key, uint64_t compare_mod, bool create,
                      gw_store_fn *fn)
 {
-    bus_buf_t buf;
-    bus_buf_init(&buf, 1u << 24);
+    /* The object, and what op->alloc claims (absent until now) and frees, at once. */
+    const gw_alloc_t *a = op->alloc;
+    int claims = a ? a->n : 0, frees = a ? a->release_n : 0;
+    store_compare_t cmps[1 + GW_ALLOC_MAX];
+    store_op_t ops[1 + 2 * GW_ALLOC_MAX];
+    bus_buf_t bufs[1 + GW_ALLOC_MAX];
     json_t *meta = json_object_get(op->obj, "metadata");
     json_object_del(meta, "resourceVersion");
-    int rc = kube_obj_encode(op->obj, &buf);
-    if (!rc && gw_seal_wanted(op->t.kind)) rc = gw_seal(&buf);
+    int rc = 0;
+    for (int i = 0; i <= claims; i++) {
+        bus_buf_init(&bufs[i], 1u << 24);
+        rc |= kube_obj_encode(i ? a->values[i - 1] : op->obj, &bufs[i]);
+    }
+    if (!rc && gw_seal_wanted(op->t.kind)) rc = gw_seal(&bufs[0]);
     if (rc) {
-        bus_buf_free(&buf);
+        for (int i = 0; i <= claims; i++) bus_buf_free(&bufs[i]);
         gw_fail(req, 413, "RequestEntityTooLarge", NULL, "the object is too large");
         return;
     }
-    store_compare_t cmp = {.key = (char *)key,
-                           .target =
-                               create ? STORE_COMPARE_TARGET_CREATE : STORE_COMPARE_TARGET_MOD,
-                           .op = STORE_COMPARE_OP_EQ,
-                           .value = create ? 0 : compare_mod};
-    store_op_t put = {
-        .type = STORE_OP_TYPE_PUT, .key = (char *)key, .value = {.data = buf.data, .len = buf.len}};
-    store_txn_request_t txn = {.compares = {1, &cmp}, .success = {1, &put}};
+    cmps[0] =
+        (store_compare_t){.key = (char *)key,
+                          .target = create ? STORE_COMPARE_TARGET_CREATE : STORE_COMPARE_TARGET_MOD,
+                          .op = STORE_COMPARE_OP_EQ,
+                          .value = create ? 0 : compare_mod};
+    ops[0] = (store_op_t){.type = STORE_OP_TYPE_PUT,
+                          .key = (char *)key,
+                          .value = {.data = bufs[0].data, .len = bufs[0].len}};
+    for (int i = 0; i < claims; i++) {
+        cmps[1 + i] = (store_compare_t){.key = (char *)a->keys[i],
+                                        .target = STORE_COMPARE_TARGET_CREATE,
+                                        .op = STORE_COMPARE_OP_EQ};
+        ops[1 + i] = (store_op_t){.type = STORE_OP_TYPE_PUT,
+                                  .key = (char *)a->keys[i],
+                                  .value = {.data = bufs[1 + i].data, .len = bufs[1 + i].len}};
+    }
+    for (int i = 0; i < frees; i++)
+        ops[1 + claims + i] =
+            (store_op_t){.type = STORE_OP_TYPE_DELETE, .key = (char *)a->release[i]};
+    store_txn_request_t txn = {.compares = {1 + (size_t)claims, cmps},
+                               .success = {1 + (size_t)claims + (size_t)frees, ops}};
     gw_store_call(req, &store_txn_request_desc, &txn, fn);
-    bus_buf_free(&buf);
+    for (int i = 0; i <= claims; i++) bus_buf_free(&bufs[i]);
 }
 
 void gw_op_set_rv(json_t *obj, uint64_t rev)
@@ -209,15 +238,6 @@ static void s_written(gw_req_t *req, bus_in_t *in)
     gw_op_t *op = req->ctx;
     store_txn_reply_t *r;
     if (gw_op_decode(req, in, &store_txn_reply_desc, (void **)&r)) return;
-    const char *name =
-        json_string_value(json_object_get(json_object_get(op->obj, "metadata"), "name"));
-    if (!r->succeeded && op->verb == S_CREATE) {
-        char res[128];
-        gw_resource_name(op->t.kind, res, sizeof res);
-        gw_fail(req, 409, "AlreadyExists", gw_op_details(&op->t, name), "%s \"%s\" already exists",
-                res, name);
-        return;
-    }
     if (!r->succeeded) {
         /* Written in between (or the copy was behind): again on what is there now; a
          * resourceVersion the body names is checked against that. */
@@ -227,7 +247,7 @@ static void s_written(gw_req_t *req, bus_in_t *in)
     gw_op_set_rv(op->obj, r->revision);
     json_t *obj = op->obj;
     op->obj = NULL;
-    gw_op_send_object(req, op->verb == S_CREATE ? 201 : 200, obj);
+    gw_op_send_object(req, 200, obj);
 }
 
 bool gw_op_has_status(const kube_kind_t *kind)
@@ -259,159 +279,6 @@ void gw_op_stamp_new(const kube_kind_t *kind, json_t *obj)
         json_object_del(meta, "generation");
     json_object_del(meta, "deletionTimestamp");
     json_object_del(meta, "deletionGracePeriodSeconds");
-}
-
-/* A new namespace comes with what every namespace has (gw_sa_namespace_objects), in the same
- * transaction: a pod made right after it finds its default ServiceAccount. */
-static void s_write_namespace(gw_req_t *req, gw_op_t *op, const char *name)
-{
-    json_t *objs = gw_sa_namespace_objects(name);
-    json_array_insert(objs, 0, op->obj);
-    json_object_del(json_object_get(op->obj, "metadata"), "resourceVersion");
-    size_t n = json_array_size(objs);
-    store_op_t puts[4];
-    bus_buf_t bufs[4];
-    char keys[4][600];
-    assert(n <= 4);
-    int rc = 0;
-    for (size_t i = 0; i < n; i++) {
-        json_t *o = json_array_get(objs, i);
-        json_t *m = json_object_get(o, "metadata");
-        const char *kind = json_string_value(json_object_get(o, "kind"));
-        if (i == 0)
-            snprintf(keys[i], sizeof keys[i], "%s", op->key);
-        else
-            snprintf(keys[i], sizeof keys[i], "/registry/%s/%s/%s",
-                     !strcmp(kind, "ServiceAccount") ? "serviceaccounts" : "configmaps", name,
-                     json_string_value(json_object_get(m, "name")));
-        bus_buf_init(&bufs[i], 1u << 24);
-        rc |= kube_obj_encode(o, &bufs[i]);
-        puts[i] = (store_op_t){.type = STORE_OP_TYPE_PUT,
-                               .key = keys[i],
-                               .value = {.data = bufs[i].data, .len = bufs[i].len}};
-    }
-    if (rc) {
-        gw_fail(req, 413, "RequestEntityTooLarge", NULL, "the object is too large");
-    } else {
-        store_compare_t cmp = {
-            .key = op->key, .target = STORE_COMPARE_TARGET_CREATE, .op = STORE_COMPARE_OP_EQ};
-        store_txn_request_t txn = {.compares = {1, &cmp}, .success = {n, puts}};
-        gw_store_call(req, &store_txn_request_desc, &txn, s_written);
-    }
-    for (size_t i = 0; i < n; i++) bus_buf_free(&bufs[i]);
-    json_decref(objs);
-}
-
-static void s_create_go(gw_req_t *req, gw_op_t *op)
-{
-    gw_op_stamp_new(op->t.kind, op->obj);
-    const char *name =
-        json_string_value(json_object_get(json_object_get(op->obj, "metadata"), "name"));
-    gw_object_key(op->t.kind, op->t.ns, name, op->key, sizeof op->key);
-    if (op->dry_run) {
-        json_t *obj = op->obj;
-        op->obj = NULL;
-        gw_op_send_object(req, 201, obj);
-        return;
-    }
-    if (!*op->t.kind->group && !strcmp(op->t.kind->plural, "namespaces")) {
-        s_write_namespace(req, op, name);
-        return;
-    }
-    gw_op_write_obj(req, op, op->key, 0, true, s_written);
-}
-
-static void s_create_admitted(gw_req_t *req, gw_op_t *op);
-
-/* NamespaceLifecycle: objects go only into namespaces that exist and are not ending. */
-static void s_ns_reply(gw_req_t *req, bus_in_t *in)
-{
-    gw_op_t *op = req->ctx;
-    store_range_reply_t *r;
-    if (gw_op_decode(req, in, &store_range_reply_desc, (void **)&r)) return;
-    if (!r->kvs.n) {
-        gw_fail(req, 404, "NotFound",
-                json_pack("{s:s, s:s}", "name", op->t.ns, "kind", "namespaces"),
-                "namespaces \"%s\" not found", op->t.ns);
-        return;
-    }
-    const kube_kind_t *nsk = gw_kind_by_plural("", "v1", "namespaces");
-    json_t *ns = nsk ? gw_object_load(nsk, &((store_kv_t *)r->kvs.v)[0]) : NULL;
-    bool ending = json_object_get(json_object_get(ns, "metadata"), "deletionTimestamp") != NULL;
-    json_decref(ns);
-    if (ending && op->verb == S_CREATE) {
-        const char *name =
-            json_string_value(json_object_get(json_object_get(op->obj, "metadata"), "name"));
-        char res[128];
-        gw_resource_name(op->t.kind, res, sizeof res);
-        gw_fail(req, 403, "Forbidden", gw_op_details(&op->t, name ? name : ""),
-                "%s \"%s\" is forbidden: unable to create new content in namespace %s "
-                "because it is being terminated",
-                res, name ? name : "", op->t.ns);
-        return;
-    }
-    s_create_admitted(req, op);
-}
-
-/* ServiceAccount admission, when the account was not among those known: the store says. */
-static void s_account_reply(gw_req_t *req, bus_in_t *in)
-{
-    gw_op_t *op = req->ctx;
-    store_range_reply_t *r;
-    if (gw_op_decode(req, in, &store_range_reply_desc, (void **)&r)) return;
-    const char *account = gw_sa_pod_account(op->obj);
-    const kube_kind_t *sak = gw_kind_by_plural("", "v1", "serviceaccounts");
-    json_t *sa = r->kvs.n && sak ? gw_object_load(sak, &((store_kv_t *)r->kvs.v)[0]) : NULL;
-    if (!sa) {
-        const char *name =
-            json_string_value(json_object_get(json_object_get(op->obj, "metadata"), "name"));
-        gw_fail(req, 403, "Forbidden", gw_op_details(&op->t, name ? name : ""),
-                "pods \"%s\" is forbidden: error looking up service account %s/%s: "
-                "serviceaccount \"%s\" not found",
-                name ? name : "", op->t.ns, account, account);
-        return;
-    }
-    json_t *am = json_object_get(sa, "automountServiceAccountToken");
-    gw_sa_pod_mount(op->obj, json_is_boolean(am) ? json_is_true(am) : -1);
-    json_decref(sa);
-    s_create_go(req, op);
-}
-
-/* After NamespaceLifecycle, ServiceAccount admission for a pod: from the accounts known, else
- * from the store (one made a moment ago may not have reached this gateway yet). */
-static void s_create_admitted(gw_req_t *req, gw_op_t *op)
-{
-    if (!*op->t.kind->group && !strcmp(op->t.kind->plural, "pods")) {
-        const char *account = gw_sa_pod_account(op->obj);
-        int automount;
-        if (!gw_sa_lookup(op->t.ns, account, &automount)) {
-            char key[600];
-            snprintf(key, sizeof key, "/registry/serviceaccounts/%s/%s", op->t.ns, account);
-            store_range_request_t q = {.key = key};
-            gw_store_call(req, &store_range_request_desc, &q, s_account_reply);
-            return;
-        }
-        gw_sa_pod_mount(op->obj, automount);
-    }
-    s_create_go(req, op);
-}
-
-static void s_create(gw_req_t *req, gw_op_t *op)
-{
-    if (!(op->obj = gw_object_decode(req))) return;
-    /* A new object's status is the system's to write (nodes report their own). */
-    if (gw_op_has_status(op->t.kind) && strcmp(op->t.kind->plural, "nodes"))
-        json_object_del(op->obj, "status");
-    if (gw_object_admit(req, op->t.kind, op->obj, op->t.ns, true)) return;
-    if (!op->t.kind->namespaced) {
-        s_create_go(req, op);
-        return;
-    }
-    char nskey[300];
-    const kube_kind_t *nsk = gw_kind_by_plural("", "v1", "namespaces");
-    gw_object_key(nsk, "", op->t.ns, nskey, sizeof nskey);
-    store_range_request_t q = {.key = nskey};
-    gw_store_call(req, &store_range_request_desc, &q, s_ns_reply);
 }
 
 /* --- update, patch, delete: read, change, write if unchanged ------------------------------- */
@@ -566,6 +433,7 @@ static void s_write_update(gw_req_t *req, gw_op_t *op, gw_store_fn *fn)
     }
     kube_errs_destroy(&errs);
     gw_op_carry_over(op);
+    if (gw_alloc_wanted(op->t.kind) && gw_alloc_service(req, op, op->cur, gw_op_alloc(op))) return;
     if (op->dry_run || gw_op_unchanged(op)) {
         gw_op_send_dry_run(req, op); /* nothing is written: no new resourceVersion, no event */
         return;
@@ -588,7 +456,7 @@ static void s_update_read(gw_req_t *req, bus_in_t *in)
     if (!op->cur) {
         /* PUT on an absent object creates it, for the kinds whose strategy allows it. */
         op->verb = S_CREATE;
-        s_create_admitted(req, op);
+        gw_op_create_admitted(req, op);
         return;
     }
     s_write_update(req, op, s_written);
@@ -830,7 +698,7 @@ void gw_rest_handle(gw_req_t *req, const gw_target_t *t)
         return;
     }
     case S_CREATE: {
-        s_create(req, op);
+        gw_rest_create(req, op);
         return;
     }
     case S_UPDATE: {

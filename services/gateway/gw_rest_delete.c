@@ -147,15 +147,22 @@ static void s_conflict_pre(gw_req_t *req, gw_op_t *op, const char *what, const c
 static void s_deleted(gw_req_t *req, bus_in_t *in);
 static void s_delete_read(gw_req_t *req, bus_in_t *in);
 
-/* Removes the object if it is still as read. */
+/* Removes the object if it is still as read, and frees what it holds (a Service's addresses). */
 static void s_remove(gw_req_t *req, gw_op_t *op, gw_store_fn *fn)
 {
     store_compare_t cmp = {.key = op->key,
                            .target = STORE_COMPARE_TARGET_MOD,
                            .op = STORE_COMPARE_OP_EQ,
                            .value = op->cur_mod};
-    store_op_t del = {.type = STORE_OP_TYPE_DELETE, .key = op->key};
-    store_txn_request_t txn = {.compares = {1, &cmp}, .success = {1, &del}};
+    store_op_t dels[1 + GW_ALLOC_MAX] = {{.type = STORE_OP_TYPE_DELETE, .key = op->key}};
+    size_t n = 1;
+    if (gw_alloc_wanted(op->t.kind)) {
+        gw_alloc_t *a = gw_op_alloc(op);
+        gw_alloc_held(op->cur, a);
+        for (int i = 0; i < a->release_n; i++)
+            dels[n++] = (store_op_t){.type = STORE_OP_TYPE_DELETE, .key = a->release[i]};
+    }
+    store_txn_request_t txn = {.compares = {1, &cmp}, .success = {n, dels}};
     gw_store_call(req, &store_txn_request_desc, &txn, fn);
 }
 

@@ -1,7 +1,8 @@
-/* gw_rest_impl: what the files of the resource verbs share. gw_rest.c: get, the writes and the
- * dispatch; gw_rest_list.c: lists; gw_rest_sub.c: the status, scale and binding subresources and
- * the namespaces every cluster has. A verb's state lives in a gw_op_t (req->ctx) while it waits
- * for the store. Not for other modules. */
+/* gw_rest_impl: what the files of the resource verbs share. gw_rest.c: get, update, patch and
+ * the dispatch; gw_rest_create.c: create; gw_rest_delete.c: delete and deletecollection;
+ * gw_rest_list.c: lists; gw_rest_sub.c: the status, scale and binding subresources and the
+ * namespaces every cluster has; gw_alloc.c: a Service's addresses. A verb's state lives in a
+ * gw_op_t (req->ctx) while it waits for the store. Not for other modules. */
 #pragma once
 
 #include "bus_arena.h"
@@ -19,6 +20,19 @@ typedef struct {
     int orphan; /* the deprecated orphanDependents: -1 unset, 0, 1 */
     char uid[64], rv[32];
 } gw_delete_opts_t;
+
+/* gw_alloc.c: a Service's cluster IP and node ports, as keys claimed and freed in the Service's
+ * own transaction (see the file). */
+#define GW_ALLOC_MAX 32
+typedef struct {
+    int n; /* keys to claim: written under "absent" compares */
+    char keys[GW_ALLOC_MAX][64];
+    json_t *values[GW_ALLOC_MAX];
+    char field[GW_ALLOC_MAX][48]; /* where a client asked for it ("" when chosen here) */
+    char shown[GW_ALLOC_MAX][96]; /* and how an error shows it */
+    int release_n;                /* keys to free: deleted */
+    char release[GW_ALLOC_MAX][64];
+} gw_alloc_t;
 
 typedef struct {
     gw_target_t t;
@@ -46,6 +60,11 @@ typedef struct {
     size_t batch_i;
     bool more;
     char prefix[600], after[600];
+    /* a Service's allocations for the write under way; its object before them (a create that
+     * lost a chosen address starts again from it) */
+    gw_alloc_t *alloc;
+    json_t *unallocated;
+    int probe; /* the claim a lost create reads (-1: the object's own key) */
 } gw_op_t;
 
 enum { S_GET, S_LIST, S_CREATE, S_UPDATE, S_PATCH, S_DELETE };
@@ -85,6 +104,9 @@ bool gw_op_unchanged(gw_op_t *op);
 int gw_op_patch_apply(gw_req_t *req, gw_op_t *op, json_t **out);
 void gw_op_method_not_allowed(gw_req_t *req);
 
+void gw_rest_create(gw_req_t *req, gw_op_t *op);
+/* A create past NamespaceLifecycle (PUT of an absent object comes here too). */
+void gw_op_create_admitted(gw_req_t *req, gw_op_t *op);
 void gw_rest_list(gw_req_t *req, gw_op_t *op);
 /* The labelSelector and fieldSelector of the query into op (fields only those the kind
  * selects by); -1 after answering 400. */
@@ -99,3 +121,13 @@ bool gw_op_ends_deletion(const gw_op_t *op);
 /* Removes op->key if its mod revision is still op->cur_mod; fn gets the txn reply. */
 void gw_op_remove(gw_req_t *req, gw_op_t *op, gw_store_fn *fn);
 void gw_rest_subresource(gw_req_t *req, const gw_target_t *t);
+
+bool gw_alloc_wanted(const kube_kind_t *kind);
+/* What op->obj (a Service; old: what it was, NULL when new) is given and holds: its cluster IP
+ * and node ports filled in, the keys to claim and to free in a; -1 after answering 422. */
+int gw_alloc_service(gw_req_t *req, gw_op_t *op, const json_t *old, gw_alloc_t *a);
+/* The keys a Service holds, as a's releases (its delete frees them). */
+void gw_alloc_held(const json_t *svc, gw_alloc_t *a);
+void gw_alloc_clear(gw_alloc_t *a);
+/* op->alloc, made when first needed. */
+gw_alloc_t *gw_op_alloc(gw_op_t *op);

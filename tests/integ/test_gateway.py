@@ -1096,3 +1096,75 @@ spec: {nodeName: node-1, terminationGracePeriodSeconds: 30, containers: [{name: 
           json.loads(out)['message'], (status, out))
     check(names() == ['b', 'd'], names())
     k.down()
+
+
+def test_services_get_addresses(ctx):
+    """A Service gets a cluster IP from 10.96.0.0/12 and, as NodePort, node ports from
+    30000-32767, as kube-apiserver's Service registry allocates them: one owner per address
+    (a key each, claimed in the Service's own transaction), kubectl's error lines for a taken or
+    out-of-range one and for a change, kept across updates, freed by a delete or a type change."""
+    k = Kube(ctx)
+    k.run('create', 'deployment', 'web', '--image=registry.local/web:1')
+    k.run('expose', 'deployment', 'web', '--port=80')
+    spec = json.loads(k.run('get', 'svc', 'web', '-o', 'json').stdout)['spec']
+    ip = spec['clusterIP']
+    parts = [int(x) for x in ip.split('.')]
+    check(parts[0] == 10 and 96 <= parts[1] <= 111 and spec['clusterIPs'] == [ip] and
+          spec['ipFamilies'] == ['IPv4'] and spec['ipFamilyPolicy'] == 'SingleStack', spec)
+    row = k.run('get', 'svc', 'web', '--no-headers').stdout.split()
+    check(row[:3] == ['web', 'ClusterIP', ip], row)
+    # Kept by an update that leaves it out; a change is refused.
+    k.run('replace', '-f', k.file('web-svc.json', json.dumps({
+        'apiVersion': 'v1', 'kind': 'Service', 'metadata': {'name': 'web'},
+        'spec': {'selector': {'app': 'web'}, 'ports': [{'port': 8080}]}})))
+    check(json.loads(k.run('get', 'svc', 'web', '-o', 'json').stdout)['spec']['clusterIP'] == ip,
+          'kept')
+    r = k.run('patch', 'svc', 'web', '-p', '{"spec":{"clusterIP":"10.96.0.50"}}', ok=False)
+    check(r.stderr.strip() == 'The Service "web" is invalid: spec.clusterIPs[0]: Invalid value: '
+          '[]string{"10.96.0.50"}: may not change once set', r.stderr)
+    # Chosen addresses: in range, and one owner each, until the owner goes.
+    k.run('create', 'service', 'clusterip', 'dns', '--tcp=53', '--clusterip=10.96.0.10')
+    r = k.run('create', 'service', 'clusterip', 'dns2', '--tcp=53', '--clusterip=10.96.0.10',
+              ok=False)
+    check(r.stderr.strip() == 'error: failed to create ClusterIP service: Service "dns2" is '
+          'invalid: spec.clusterIPs: Invalid value: []string{"10.96.0.10"}: failed to allocate IP '
+          '10.96.0.10: provided IP is already allocated', r.stderr)
+    r = k.run('create', 'service', 'clusterip', 'far', '--tcp=53', '--clusterip=192.168.0.1',
+              ok=False)
+    check('the provided IP (192.168.0.1) is not in the valid range. The range of valid IPs is '
+          '10.96.0.0/12' in r.stderr, r.stderr)
+    k.run('delete', 'svc', 'dns')
+    k.run('create', 'service', 'clusterip', 'dns2', '--tcp=53', '--clusterip=10.96.0.10')
+    # Node ports: chosen here or asked for; freed when the type no longer needs them.
+    k.run('create', 'service', 'nodeport', 'np', '--tcp=80:8080')
+    port = json.loads(k.run('get', 'svc', 'np', '-o', 'json').stdout)['spec']['ports'][0]
+    check(30000 <= port['nodePort'] <= 32767, port)
+    r = k.run('create', 'service', 'nodeport', 'np2', '--tcp=80:8080',
+              '--node-port=%d' % port['nodePort'], ok=False)
+    check('spec.ports[0].nodePort: Invalid value: %d: provided port is already allocated'
+          % port['nodePort'] in r.stderr, r.stderr)
+    r = k.run('create', 'service', 'nodeport', 'np3', '--tcp=80:8080', '--node-port=80', ok=False)
+    check('spec.ports[0].nodePort: Invalid value: 80: provided port is not in the valid range. The '
+          'range of valid ports is 30000-32767' in r.stderr, r.stderr)
+    k.run('patch', 'svc', 'np', '-p', '{"spec":{"type":"ClusterIP"}}')
+    check('nodePort' not in json.loads(k.run('get', 'svc', 'np', '-o', 'json').stdout)['spec'][
+        'ports'][0], 'freed')
+    k.run('create', 'service', 'nodeport', 'np2', '--tcp=80:8080',
+          '--node-port=%d' % port['nodePort'])
+    # Headless and ExternalName Services hold no address.
+    k.run('create', 'service', 'clusterip', 'headless', '--clusterip=None')
+    k.run('create', 'service', 'externalname', 'ext', '--external-name=example.com')
+    rows = {r.split()[0]: r.split()[2] for r in
+            k.run('get', 'svc', '--no-headers').stdout.splitlines()}
+    check(rows['headless'] == 'None' and rows['ext'] == '<none>', rows)
+    # Many at once: every address different.
+    for i in range(20):
+        k.https('/api/v1/namespaces/default/services', token=k.token(), method='POST',
+                body=json.dumps({'apiVersion': 'v1', 'kind': 'Service',
+                                 'metadata': {'name': 's%d' % i},
+                                 'spec': {'ports': [{'port': 80}]}}).encode(),
+                headers={'Content-Type': 'application/json'})
+    ips = [s['spec'].get('clusterIP') for s in json.loads(
+        k.run('get', 'svc', '-o', 'json').stdout)['items'] if s['spec']['type'] == 'ClusterIP']
+    check(len(ips) == 24 and len(set(ips)) == 24, ips)
+    k.down()
