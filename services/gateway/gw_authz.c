@@ -396,10 +396,23 @@ void gw_authz_review(gw_req_t *req, const char *plural)
             json_array_append_new(groups, json_string(req->user.groups[i]));
         json_t *info = json_pack("{s:s, s:o}", "username", req->user.name, "groups", groups);
         if (req->user.uid[0]) json_object_set_new(info, "uid", json_string(req->user.uid));
+        json_t *extra = json_object();
         if (req->user.credential[0])
-            json_object_set_new(info, "extra",
-                                json_pack("{s:[s]}", "authentication.kubernetes.io/credential-id",
-                                          req->user.credential));
+            json_object_set_new(extra, "authentication.kubernetes.io/credential-id",
+                                json_pack("[s]", req->user.credential));
+        const char *pod = strncmp(req->user.bound_key, "/registry/pods/", 15)
+                              ? NULL
+                              : strrchr(req->user.bound_key, '/') + 1;
+        if (pod) { /* a token bound to a pod says which, as kube-apiserver's extra does */
+            json_object_set_new(extra, "authentication.kubernetes.io/pod-name",
+                                json_pack("[s]", pod));
+            json_object_set_new(extra, "authentication.kubernetes.io/pod-uid",
+                                json_pack("[s]", req->user.bound_uid));
+        }
+        if (json_object_size(extra))
+            json_object_set_new(info, "extra", extra);
+        else
+            json_decref(extra);
         json_object_set_new(out, "status", json_pack("{s:o}", "userInfo", info));
     }
     json_decref(obj);

@@ -805,6 +805,11 @@ def test_service_account_tokens(ctx):
                       '--bound-object-name=' + name).stdout.strip()
         claims = json.loads(base64.urlsafe_b64decode(bound.split('.')[1] + '=='))
         check(claims['kubernetes.io'][kind.lower()]['name'] == name, claims)
+        extra = json.loads(k.run('--token', bound, 'auth', 'whoami', '-o', 'json').stdout)[
+            'status']['userInfo'].get('extra', {})
+        check((extra.get('authentication.kubernetes.io/pod-name') == [name]) == (kind == 'Pod') and
+              (kind != 'Pod' or extra['authentication.kubernetes.io/pod-uid'] ==
+               [claims['kubernetes.io']['pod']['uid']]), extra)
         use = ('--token', bound, '-n', 'team', 'get', 'pod', 'p1', '-o', 'name')
         r = k.run(*use)
         check(r.stdout.split() == ['pod/p1'], r.stdout)
