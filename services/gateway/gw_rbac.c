@@ -5,6 +5,8 @@
  * It does not parse URLs, read the store or special-case system:masters in gw_rbac_allowed. */
 #include "gw_rbac.h"
 
+#include "kube_valid.h"
+
 #include <errno.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -846,87 +848,12 @@ bool gw_rbac_is_privileged(const gw_rbac_request_t *req)
 
 /* ---- texts: Go's %q, the Forbidden message ---- */
 
-/* Length of the valid UTF-8 sequence at p, 0 when invalid (Go quotes such a byte as \x..). */
-static int s_utf8_len(const unsigned char *p)
-{
-    if (p[0] < 0x80) return 1;
-    if (p[0] >= 0xc2 && p[0] <= 0xdf) return (p[1] & 0xc0) == 0x80 ? 2 : 0;
-    if (p[0] >= 0xe0 && p[0] <= 0xef) {
-        unsigned lo = p[0] == 0xe0 ? 0xa0 : 0x80, hi = p[0] == 0xed ? 0x9f : 0xbf;
-        return p[1] >= lo && p[1] <= hi && (p[2] & 0xc0) == 0x80 ? 3 : 0;
-    }
-    if (p[0] >= 0xf0 && p[0] <= 0xf4) {
-        unsigned lo = p[0] == 0xf0 ? 0x90 : 0x80, hi = p[0] == 0xf4 ? 0x8f : 0xbf;
-        return p[1] >= lo && p[1] <= hi && (p[2] & 0xc0) == 0x80 && (p[3] & 0xc0) == 0x80 ? 4 : 0;
-    }
-    return 0;
-}
-
-/* The non-ASCII runes strconv.IsPrint rejects that names plausibly contain: C1 controls,
- * Unicode spaces other than ' ', format characters, separators (not all of Unicode's tables). */
-static bool s_go_unprintable(uint32_t c)
-{
-    return c <= 0xa0 || c == 0xad || (c >= 0x2000 && c <= 0x200f) || (c >= 0x2028 && c <= 0x202f) ||
-           (c >= 0x205f && c <= 0x206f) || c == 0x3000 || c == 0xfeff ||
-           (c >= 0xfff9 && c <= 0xfffb);
-}
-
-static void s_quote_ascii(s_buf_t *b, unsigned char c)
-{
-    static const char esc[] = "\a"
-                              "a"
-                              "\b"
-                              "b"
-                              "\f"
-                              "f"
-                              "\n"
-                              "n"
-                              "\r"
-                              "r"
-                              "\t"
-                              "t"
-                              "\v"
-                              "v"
-                              "\""
-                              "\""
-                              "\\"
-                              "\\";
-    for (size_t i = 0; i + 1 < sizeof esc; i += 2) {
-        if (c != (unsigned char)esc[i]) continue;
-        char e[3] = {'\\', esc[i + 1], 0};
-        s_buf_puts(b, e);
-        return;
-    }
-    if (c < 0x20 || c == 0x7f)
-        s_buf_printf(b, "\\x%02x", c);
-    else
-        s_buf_add(b, (const char *)&c, 1);
-}
-
 /* fmt's %q of a string (strconv.Quote). */
 static void s_buf_quote(s_buf_t *b, const char *s)
 {
-    const unsigned char *p = (const unsigned char *)s;
-    s_buf_puts(b, "\"");
-    while (*p) {
-        int len = s_utf8_len(p);
-        if (len == 0) {
-            s_buf_printf(b, "\\x%02x", *p++);
-            continue;
-        }
-        if (len == 1) {
-            s_quote_ascii(b, *p++);
-            continue;
-        }
-        uint32_t c = p[0] & (0xff >> (len + 1));
-        for (int i = 1; i < len; i++) c = (c << 6) | (p[i] & 0x3f);
-        if (s_go_unprintable(c))
-            s_buf_printf(b, c > 0xffff ? "\\U%08x" : "\\u%04x", c);
-        else
-            s_buf_add(b, (const char *)p, (size_t)len);
-        p += len;
-    }
-    s_buf_puts(b, "\"");
+    char *q = kube_quote(s);
+    s_buf_puts(b, q);
+    free(q);
 }
 
 /* fmt with %q for arg; fmt has exactly one %s. */
