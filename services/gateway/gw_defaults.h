@@ -5,6 +5,7 @@
 #pragma once
 #include <jansson.h>
 #include <stdbool.h>
+#include <stddef.h>
 
 /* Applies defaultFn fn to field `field` of `parent` (the JSON object that holds, or should hold,
  * the field; the field is absent or null when this is called), with `root` the whole object (some
@@ -30,6 +31,9 @@
  * the limits it lacks; sessionAffinityConfig is completed when partial and removed when affinity
  * is None) and otherwise leaves it. Never crashes on mistyped JSON; out of memory aborts. */
 bool gw_default_fn(const char *fn, json_t *parent, const char *field, const json_t *root);
+
+/* How many fns are known (the selftest checks that it names them all). */
+size_t gw_default_fns_n(void);
 
 /* Asserts every fn of the kind descriptions is known and its effect on realistic objects;
  * verbose prints each case. */
