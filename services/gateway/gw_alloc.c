@@ -136,6 +136,8 @@ static void s_ip(gw_alloc_t *a, json_t *svc, const json_t *old, const char *ns, 
         }
         json_object_del(spec, "clusterIP");
         json_object_del(spec, "clusterIPs");
+        json_object_del(spec, "ipFamilies");
+        json_object_del(spec, "ipFamilyPolicy");
         return;
     }
     if (*had && !*want) want = had; /* an update that leaves it out keeps it */
