@@ -178,6 +178,56 @@ static void s_walk(s_check_t *c, const kube_type_t *t, json_t *obj, const char *
     }
 }
 
+/* --- required fields ----------------------------------------------------------------------- */
+
+/* A required field that is absent, null, "" or empty: "Required value", as kube-apiserver's
+ * validation says of a missing name, container list, pathType... Numbers and booleans are
+ * left alone (their zero value is a value: upstream checks their range instead), and so is what
+ * status holds (the system's to write). */
+static void s_required(kube_errs_t *errs, const kube_type_t *t, const json_t *obj, const char *path,
+                       int depth)
+{
+    if (depth > 40 || kube_errs_count(errs) >= 32) return;
+    for (size_t i = 0; i < t->fields_n; i++) {
+        const kube_field_t *f = &t->fields[i];
+        if (f->flags & KUBE_F_STATUS) continue;
+        const json_t *v = json_object_get(obj, f->name);
+        char p[512];
+        snprintf(p, sizeof p, "%s%s%s", path, *path ? "." : "", f->name);
+        bool scalar = f->type == KUBE_T_INT32 || f->type == KUBE_T_INT64 ||
+                      f->type == KUBE_T_NUMBER || f->type == KUBE_T_BOOL;
+        bool empty = !v || json_is_null(v) || (json_is_string(v) && !*json_string_value(v)) ||
+                     (json_is_array(v) && !json_array_size(v)) ||
+                     (json_is_object(v) && !json_object_size(v) && f->type == KUBE_T_MAP);
+        if ((f->flags & KUBE_F_REQUIRED) && !scalar && empty) {
+            kube_errs_required(errs, p, NULL);
+            continue;
+        }
+        if (!f->ref || !v) continue;
+        if (f->type == KUBE_T_REF && json_is_object(v)) s_required(errs, f->ref, v, p, depth + 1);
+        if (f->type == KUBE_T_LIST && json_is_array(v)) {
+            size_t j;
+            const json_t *item;
+            json_array_foreach(v, j, item)
+            {
+                char q[540];
+                snprintf(q, sizeof q, "%s[%zu]", p, j);
+                if (json_is_object(item)) s_required(errs, f->ref, item, q, depth + 1);
+            }
+        }
+        if (f->type == KUBE_T_MAP && json_is_object(v)) {
+            const char *k;
+            const json_t *item;
+            json_object_foreach((json_t *)v, k, item)
+            {
+                char q[540];
+                snprintf(q, sizeof q, "%s[%s]", p, k);
+                if (json_is_object(item)) s_required(errs, f->ref, item, q, depth + 1);
+            }
+        }
+    }
+}
+
 /* --- defaults ------------------------------------------------------------------------------ */
 
 /* Static defaults where a field is absent; computed ones (gw_defaults) are asked every time,
@@ -355,6 +405,15 @@ int gw_object_admit(gw_req_t *req, const kube_kind_t *kind, json_t *obj, const c
     kube_errs_destroy(&errs);
     s_defaults(kind->type, obj, obj, 0);
     s_strategy(kind, obj, create);
+    errs = kube_errs_new();
+    s_required(errs, kind->type, obj, "", 0);
+    if (kube_errs_count(errs)) {
+        const char *name = json_string_value(json_object_get(meta, "name"));
+        gw_fail_invalid(req, kind->kind, kind->group, name ? name : "", errs);
+        kube_errs_destroy(&errs);
+        return -1;
+    }
+    kube_errs_destroy(&errs);
     if (c.unknown_n && !strcmp(c.mode, "Warn")) s_warn_unknown(req, &c);
     return 0;
 }

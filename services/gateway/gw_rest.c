@@ -257,11 +257,13 @@ bool gw_op_has_status(const kube_kind_t *kind)
     return false;
 }
 
-/* Kinds whose desired state is versioned by metadata.generation (their controllers report
- * status.observedGeneration); other kinds have none, as in kube-apiserver 1.32. */
+/* Kinds whose desired state is versioned by metadata.generation (their strategies set it: the
+ * workloads, ReplicationController, Ingress); other kinds have none, as in kube-apiserver 1.32. */
 static bool s_has_generation(const kube_kind_t *kind)
 {
-    return !strcmp(kind->group, "apps") || !strcmp(kind->group, "batch");
+    return !strcmp(kind->group, "apps") || !strcmp(kind->group, "batch") ||
+           !strcmp(kind->group, "networking.k8s.io") ||
+           (!*kind->group && !strcmp(kind->plural, "replicationcontrollers"));
 }
 
 /* Sets what the server owns on a new object: uid, creationTimestamp, generation. */

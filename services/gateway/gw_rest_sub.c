@@ -38,8 +38,14 @@ static json_t *s_scale_of(const json_t *obj)
     json_int_t have =
         json_integer_value(json_object_get(json_object_get(obj, "status"), "replicas"));
     char err[256];
-    kube_labels_t *sel =
-        kube_labels_from_selector(json_object_get(spec, "selector"), err, sizeof err);
+    /* A ReplicationController's selector is a plain map (matchLabels, in effect). */
+    const json_t *s = json_object_get(spec, "selector");
+    json_t *wrapped = json_is_object(s) && !json_object_get(s, "matchLabels") &&
+                              !json_object_get(s, "matchExpressions") && json_object_size(s)
+                          ? json_pack("{s:O}", "matchLabels", s)
+                          : NULL;
+    kube_labels_t *sel = kube_labels_from_selector(wrapped ? wrapped : s, err, sizeof err);
+    json_decref(wrapped);
     char *text = sel ? kube_labels_string(sel) : NULL;
     json_t *scale = json_pack("{s:s, s:s, s:o, s:{s:I}, s:{s:I, s:s}}", "kind", "Scale",
                               "apiVersion", "autoscaling/v1", "metadata", m, "spec", "replicas",

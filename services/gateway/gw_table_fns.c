@@ -1023,6 +1023,49 @@ static json_t *s_cronjob_suspend(const json_t *obj, const s_entry_t *e, int64_t 
     return s_text(json_is_true(v) ? "True" : "False");
 }
 
+/* ---- Ingresses ---- */
+
+/* formatHosts: the rules' hosts (those that have one) up to 3, then " + N more...". */
+static json_t *s_ingress_hosts(const json_t *obj, const s_entry_t *e, int64_t now, bool wide)
+{
+    const json_t *rules = s_at(obj, "spec.rules");
+    s_buf_t b = {0};
+    size_t i, listed = 0;
+    bool more = false;
+    const json_t *r;
+    json_array_foreach(rules, i, r)
+    {
+        if (listed == 3) more = true; /* a rule after the third host */
+        const char *host = s_str0(r, "host");
+        if (more || !*host) continue;
+        if (listed++) s_add(&b, ",");
+        s_add(&b, host);
+    }
+    if (!listed) {
+        free(b.p);
+        return s_text("*");
+    }
+    if (more) {
+        char tail[48];
+        snprintf(tail, sizeof tail, " + %zu more...", json_array_size(rules) - 3);
+        s_add(&b, tail);
+    }
+    return s_buf_cell(&b);
+}
+
+static json_t *s_ingress_address(const json_t *obj, const s_entry_t *e, int64_t now, bool wide)
+{
+    s_buf_t b = {0};
+    s_lb_ingress(obj, wide, &b);
+    return s_buf_cell_or(&b, "");
+}
+
+/* formatPorts: TLS adds 443. */
+static json_t *s_ingress_ports(const json_t *obj, const s_entry_t *e, int64_t now, bool wide)
+{
+    return s_text(json_array_size(s_at(obj, "spec.tls")) ? "80, 443" : "80");
+}
+
 /* ---- the table, sorted by name for bsearch (the selftest checks the order) ---- */
 
 static const s_entry_t s_fns[] = {
@@ -1046,6 +1089,10 @@ static const s_entry_t s_fns[] = {
     {"event_message", s_event_message, NULL, NULL},
     {"event_object", s_event_object, NULL, NULL},
     {"event_source", s_event_source, NULL, NULL},
+    {"ingress_address", s_ingress_address, NULL, NULL},
+    {"ingress_class", s_fn_unset, "spec.ingressClassName", "<none>"},
+    {"ingress_hosts", s_ingress_hosts, NULL, NULL},
+    {"ingress_ports", s_ingress_ports, NULL, NULL},
     {"job_completions", s_job_completions, NULL, NULL},
     {"job_duration", s_job_duration, NULL, NULL},
     {"job_status", s_job_status, NULL, NULL},

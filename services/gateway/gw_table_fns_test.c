@@ -218,6 +218,26 @@ static void s_test_services(void)
              "'protocol':'TCP'},{'port':53,'protocol':'UDP'}]}}",
              "80/TCP,443:30443/TCP,53/UDP");
     s_expect("service_ports", "{'spec':{'ports':[]}}", "<none>");
+    s_expect("ingress_class", "{'spec':{}}", "<none>");
+    s_expect("ingress_class", "{'spec':{'ingressClassName':'nginx'}}", "nginx");
+    s_expect("ingress_hosts", "{'spec':{'rules':[{'http':{}}]}}", "*");
+    s_expect("ingress_hosts", "{'spec':{'rules':[{'host':'a'},{},{'host':'b'}]}}", "a,b");
+    s_expect("ingress_hosts",
+             "{'spec':{'rules':[{'host':'a'},{'host':'b'},{},{'host':'c'},{'host':'d'},{}]}}",
+             "a,b,c + 3 more...");
+    s_expect("ingress_hosts", "{'spec':{'rules':[{'host':'a'},{'host':'b'},{'host':'c'}]}}",
+             "a,b,c");
+    s_expect("ingress_ports", "{'spec':{}}", "80");
+    s_expect("ingress_ports", "{'spec':{'tls':[{'hosts':['a']}]}}", "80, 443");
+    s_expect("ingress_address", "{'status':{'loadBalancer':{}}}", "");
+    s_expect_wide("ingress_address",
+                  "{'status':{'loadBalancer':{'ingress':[{'ip':'10.0.0.2'},{'hostname':"
+                  "'lb.example.com'},{'ip':'10.0.0.2'}]}}}",
+                  false, "10.0.0.2,lb.e...");
+    s_expect_wide("ingress_address",
+                  "{'status':{'loadBalancer':{'ingress':[{'ip':'10.0.0.2'},{'hostname':"
+                  "'lb.example.com'}]}}}",
+                  true, "10.0.0.2,lb.example.com");
     s_expect("service_selector", "{'spec':{'selector':{'tier':'fe','app':'web'}}}",
              "app=web,tier=fe");
     s_expect("service_selector", "{'spec':{}}", "<none>");
@@ -457,6 +477,10 @@ static const char *const s_yaml_fns[] = {"access_modes",
                                          "event_message",
                                          "event_object",
                                          "event_source",
+                                         "ingress_address",
+                                         "ingress_class",
+                                         "ingress_hosts",
+                                         "ingress_ports",
                                          "job_completions",
                                          "job_duration",
                                          "job_status",

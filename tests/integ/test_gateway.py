@@ -430,6 +430,17 @@ def test_bad_input_gets_a_status_and_nothing_stored(ctx):
     check(status == 201 and json.loads(out)['data'] == {'a': '1'} and 'bogus' not in
           json.loads(out), (status, out))
     check(headers.get('Warning') == '299 - "unknown field \\"bogus\\""', headers)
+    # Required fields, as kube-apiserver's validation names them; nothing is stored.
+    for manifest, line in (
+            ('spec: {containers: [{image: busybox}]}',
+             'The Pod "x" is invalid: spec.containers[0].name: Required value'),
+            ('spec: {}', 'The Pod "x" is invalid: spec.containers: Required value'),
+            ('spec: {containers: [{name: c, image: b, env: [{value: v}]}]}',
+             'The Pod "x" is invalid: spec.containers[0].env[0].name: Required value')):
+        r = k.run('create', '-f', '-', input='apiVersion: v1\nkind: Pod\nmetadata: {name: x}\n' +
+                  manifest + '\n', ok=False)
+        check(r.stderr.strip() == line, r.stderr)
+    k.run('get', 'pod', 'x', ok=False)
     # A client that sends half a body and stalls is cut off; the server stays up.
     import socket as _s
     raw = _s.create_connection(('127.0.0.1', k.port), timeout=5)
@@ -1172,4 +1183,73 @@ def test_services_get_addresses(ctx):
     ips = [s['spec'].get('clusterIP') for s in json.loads(
         k.run('get', 'svc', '-o', 'json').stdout)['items'] if s['spec']['type'] == 'ClusterIP']
     check(len(ips) == 24 and len(set(ips)) == 24, ips)
+    k.down()
+
+
+def test_apply_prune_ingress_and_replication_controllers(ctx):
+    """kubectl apply --prune lists every kind of its default allowlist, ReplicationController and
+    Ingress among them: both are served (Tables as kubectl prints them, a Scale for the first,
+    kubectl create ingress's protobuf body for the second), and pruning deletes what the
+    manifests no longer hold."""
+    k = Kube(ctx)
+    two = """apiVersion: v1
+kind: ConfigMap
+metadata: {name: p1, labels: {set: s}}
+---
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: p2, labels: {set: s}}
+"""
+    k.run('apply', '-f', k.file('two.yaml', two))
+    r = k.run('apply', '-f', k.file('one.yaml', two.split('---')[0]), '--prune', '-l', 'set=s')
+    check('configmap/p1 unchanged' in r.stdout and 'configmap/p2 pruned' in r.stdout, r.stdout)
+    check(k.run('get', 'cm', '-l', 'set=s', '-o', 'name').stdout.split() == ['configmap/p1'],
+          'pruned')
+    k.run('apply', '-f', k.file('rc.yaml', """apiVersion: v1
+kind: ReplicationController
+metadata: {name: rc1}
+spec:
+  selector: {app: rc1}
+  template:
+    metadata: {labels: {app: rc1}}
+    spec: {containers: [{name: c, image: busybox}]}
+"""))
+    r = k.run('get', 'rc', '-o', 'wide')
+    check(r.stdout.splitlines()[0].split() == ['NAME', 'DESIRED', 'CURRENT', 'READY', 'AGE',
+                                               'CONTAINERS', 'IMAGES', 'SELECTOR'] and
+          r.stdout.splitlines()[1].split()[:4] == ['rc1', '1', '0', '0'] and
+          r.stdout.splitlines()[1].split()[-3:] == ['c', 'busybox', 'app=rc1'], r.stdout)
+    k.run('scale', 'rc', 'rc1', '--replicas=3')
+    status, _, out = k.https('/api/v1/namespaces/default/replicationcontrollers/rc1/scale',
+                             token=k.token())
+    scale = json.loads(out)
+    check(scale['spec']['replicas'] == 3 and scale['status']['selector'] == 'app=rc1', scale)
+    meta = json.loads(k.run('get', 'rc', 'rc1', '-o', 'json').stdout)['metadata']
+    check(meta['generation'] == 2, meta)
+    k.run('create', 'ingress', 'web', '--rule=foo.com/bar=svc1:8080,tls=my-cert')
+    k.run('apply', '-f', k.file('ing.yaml', """apiVersion: networking.k8s.io/v1
+kind: Ingress
+metadata: {name: ing1}
+spec:
+  ingressClassName: nginx
+  rules:
+  - host: a.example.com
+    http:
+      paths:
+      - {path: /, pathType: Prefix, backend: {service: {name: web, port: {number: 80}}}}
+"""))
+    rows = [line.split() for line in k.run('get', 'ing').stdout.splitlines()]
+    check(rows[0] == ['NAME', 'CLASS', 'HOSTS', 'ADDRESS', 'PORTS', 'AGE'] and
+          rows[1][:4] == ['ing1', 'nginx', 'a.example.com', '80'] and
+          rows[2][:5] == ['web', '<none>', 'foo.com', '80,', '443'], rows)
+    r = k.run('apply', '-f', k.file('bad-ing.yaml', """apiVersion: networking.k8s.io/v1
+kind: Ingress
+metadata: {name: bad}
+spec:
+  rules:
+  - http:
+      paths:
+      - {path: /, backend: {service: {name: web}}}
+"""), ok=False)
+    check('spec.rules[0].http.paths[0].pathType: Required value' in r.stderr, r.stderr)
     k.down()
