@@ -1038,18 +1038,13 @@ static json_t *s_ingress_hosts(const json_t *obj, const s_entry_t *e, int64_t no
         if (listed == 3) more = true; /* a rule after the third host */
         const char *host = s_str0(r, "host");
         if (more || !*host) continue;
-        if (listed++) s_add(&b, ",");
-        s_add(&b, host);
+        s_add(&b, "%s%s", listed++ ? "," : "", host);
     }
     if (!listed) {
         free(b.p);
         return s_text("*");
     }
-    if (more) {
-        char tail[48];
-        snprintf(tail, sizeof tail, " + %zu more...", json_array_size(rules) - 3);
-        s_add(&b, tail);
-    }
+    if (more) s_add(&b, " + %zu more...", json_array_size(rules) - 3);
     return s_buf_cell(&b);
 }
 

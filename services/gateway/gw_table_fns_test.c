@@ -227,6 +227,7 @@ static void s_test_services(void)
              "a,b,c + 3 more...");
     s_expect("ingress_hosts", "{'spec':{'rules':[{'host':'a'},{'host':'b'},{'host':'c'}]}}",
              "a,b,c");
+    s_expect("ingress_hosts", "{'spec':{'rules':[{'host':'%s%n'}]}}", "%s%n");
     s_expect("ingress_ports", "{'spec':{}}", "80");
     s_expect("ingress_ports", "{'spec':{'tls':[{'hosts':['a']}]}}", "80, 443");
     s_expect("ingress_address", "{'status':{'loadBalancer':{}}}", "");
