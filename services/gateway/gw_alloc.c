@@ -82,6 +82,18 @@ static json_int_t s_old_node_port(const json_t *old, const json_t *port)
     return 0;
 }
 
+/* Whether old holds node port np. */
+static bool s_old_holds(const json_t *old, json_int_t np)
+{
+    size_t i;
+    json_t *p;
+    json_array_foreach(json_object_get(json_object_get(old, "spec"), "ports"), i, p)
+    {
+        if (json_integer_value(json_object_get(p, "nodePort")) == np) return true;
+    }
+    return false;
+}
+
 static bool s_claimed(const gw_alloc_t *a, const char *key)
 {
     for (int i = 0; i < a->n; i++)
@@ -211,7 +223,14 @@ static void s_node_ports(gw_alloc_t *a, json_t *svc, const json_t *old, const ch
             continue;
         }
         if (!np) np = was;
-        if (np && np == was) {
+        bool twice = false;
+        for (int k = 0; k < kept_n; k++) twice = twice || kept[k] == np;
+        if (np && twice) {
+            kube_errs_add(errs, "FieldValueDuplicate", field,
+                          "Duplicate value: %" JSON_INTEGER_FORMAT, np);
+            continue;
+        }
+        if (np && had && s_old_holds(old, np)) { /* this Service's already, on any of its ports */
             if (kept_n < GW_ALLOC_MAX) kept[kept_n++] = np;
         } else if (np) {
             snprintf(key, sizeof key, S_NP_PREFIX "%" JSON_INTEGER_FORMAT, np);

@@ -287,6 +287,15 @@ void gw_op_stamp_new(const kube_kind_t *kind, json_t *obj)
 
 void gw_op_lost(gw_req_t *req, gw_op_t *op, gw_store_fn *reread)
 {
+    bool chosen = false; /* an address the client asked for may be another's: that is a 422 */
+    for (int i = 0; op->alloc && i < op->alloc->n; i++) chosen = chosen || op->alloc->field[i][0];
+    if (chosen && !op->probed) {
+        op->probed = true;
+        op->probe_reread = reread;
+        gw_op_claims_probe(req, op, 0);
+        return;
+    }
+    op->probed = false;
     bool guess = op->from_cache; /* a copy from the cache that was behind is no attempt */
     if (guess) req->gw->cached_stale++;
     op->from_cache = false;

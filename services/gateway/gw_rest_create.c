@@ -19,10 +19,11 @@
 #define S_CREATE_ATTEMPTS 16
 
 static void s_create_go(gw_req_t *req, gw_op_t *op);
-static void s_claim_probe(gw_req_t *req, gw_op_t *op, int from);
 
-/* A create that claimed addresses lost: the object may exist (409 AlreadyExists), an address
- * the client chose may be taken (422), or one chosen here was (try again, with others). */
+/* A write that claimed addresses lost. A create may have lost to the object itself (409
+ * AlreadyExists), or either to an address the client chose that another holds (422); otherwise
+ * it lost to a concurrent write (an update: redone on a new read, op->probe_reread) or to a race
+ * for an address chosen here (a create: tried again with others). */
 static void s_claim_probed(gw_req_t *req, bus_in_t *in)
 {
     gw_op_t *op = req->ctx;
@@ -48,14 +49,17 @@ static void s_claim_probed(gw_req_t *req, bus_in_t *in)
         kube_errs_destroy(&errs);
         return;
     }
-    s_claim_probe(req, op, i + 1);
+    gw_op_claims_probe(req, op, i + 1);
 }
 
-/* Reads the object's key (from -1), then each address the client chose, from "from" on. */
-static void s_claim_probe(gw_req_t *req, gw_op_t *op, int from)
+void gw_op_claims_probe(gw_req_t *req, gw_op_t *op, int from)
 {
     int i = from;
     while (i >= 0 && i < op->alloc->n && !op->alloc->field[i][0]) i++;
+    if (i >= op->alloc->n && op->probe_reread) {
+        gw_op_lost(req, op, op->probe_reread); /* none taken: a concurrent write */
+        return;
+    }
     if (i >= op->alloc->n) {
         if (++op->attempts >= S_CREATE_ATTEMPTS) {
             gw_fail(req, 503, "ServiceUnavailable", NULL, "no free address was found");
@@ -79,7 +83,8 @@ static void s_written(gw_req_t *req, bus_in_t *in)
     const char *name =
         json_string_value(json_object_get(json_object_get(op->obj, "metadata"), "name"));
     if (!r->succeeded && op->alloc && op->alloc->n) {
-        s_claim_probe(req, op, -1);
+        op->probe_reread = NULL;
+        gw_op_claims_probe(req, op, -1);
         return;
     }
     if (!r->succeeded) {

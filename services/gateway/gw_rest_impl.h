@@ -64,7 +64,9 @@ typedef struct {
      * lost a chosen address starts again from it) */
     gw_alloc_t *alloc;
     json_t *unallocated;
-    int probe; /* the claim a lost create reads (-1: the object's own key) */
+    int probe; /* the claim a lost write reads (-1: the object's own key, for a create) */
+    gw_store_fn *probe_reread; /* an update's: how it is redone when no claim was the cause */
+    bool probed;               /* this lost write's claims were read */
 } gw_op_t;
 
 enum { S_GET, S_LIST, S_CREATE, S_UPDATE, S_PATCH, S_DELETE };
@@ -129,5 +131,9 @@ int gw_alloc_service(gw_req_t *req, gw_op_t *op, const json_t *old, gw_alloc_t *
 /* The keys a Service holds, as a's releases (its delete frees them). */
 void gw_alloc_held(const json_t *svc, gw_alloc_t *a);
 void gw_alloc_clear(gw_alloc_t *a);
+/* After a write that claimed addresses lost: reads the claims a client chose, from index from
+ * (-1: the object's key first, for a create), and answers 409/422 for the one taken, or redoes
+ * the write (op->probe_reread for an update, a new create otherwise). */
+void gw_op_claims_probe(gw_req_t *req, gw_op_t *op, int from);
 /* op->alloc, made when first needed. */
 gw_alloc_t *gw_op_alloc(gw_op_t *op);

@@ -1167,6 +1167,20 @@ def test_services_get_addresses(ctx):
         'ports'][0], 'freed')
     k.run('create', 'service', 'nodeport', 'np2', '--tcp=80:8080',
           '--node-port=%d' % port['nodePort'])
+    # An update that asks for another's port is told so; two ports of one Service may swap.
+    k.run('create', 'service', 'nodeport', 'np4', '--tcp=80:8080', '--tcp=81:8081')
+    mine = [p['nodePort'] for p in json.loads(
+        k.run('get', 'svc', 'np4', '-o', 'json').stdout)['spec']['ports']]
+    r = k.run('patch', 'svc', 'np4', '--type=json', '-p', json.dumps(
+        [{'op': 'replace', 'path': '/spec/ports/0/nodePort', 'value': port['nodePort']}]),
+              ok=False)
+    check(r.stderr.strip() == 'The Service "np4" is invalid: spec.ports[0].nodePort: Invalid '
+          'value: %d: provided port is already allocated' % port['nodePort'], r.stderr)
+    k.run('patch', 'svc', 'np4', '--type=json', '-p', json.dumps(
+        [{'op': 'replace', 'path': '/spec/ports/0/nodePort', 'value': mine[1]},
+         {'op': 'replace', 'path': '/spec/ports/1/nodePort', 'value': mine[0]}]))
+    check([p['nodePort'] for p in json.loads(k.run('get', 'svc', 'np4', '-o', 'json').stdout)[
+        'spec']['ports']] == mine[::-1], 'swapped')
     # Headless and ExternalName Services hold no address.
     k.run('create', 'service', 'clusterip', 'headless', '--clusterip=None')
     k.run('create', 'service', 'externalname', 'ext', '--external-name=example.com')
@@ -1182,7 +1196,7 @@ def test_services_get_addresses(ctx):
                 headers={'Content-Type': 'application/json'})
     ips = [s['spec'].get('clusterIP') for s in json.loads(
         k.run('get', 'svc', '-o', 'json').stdout)['items'] if s['spec']['type'] == 'ClusterIP']
-    check(len(ips) == 24 and len(set(ips)) == 24, ips)
+    check(len(ips) == 24 and len(set(ips)) == 24, ips)  # np4 is a NodePort
     k.down()
 
 
