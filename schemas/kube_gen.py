@@ -27,7 +27,7 @@ C_SCALAR = {'string': 'KUBE_T_STRING', 'int32': 'KUBE_T_INT32', 'int64': 'KUBE_T
             'int-or-string': 'KUBE_T_INTSTR', 'object': 'KUBE_T_OBJECT'}
 FIELD_KEYS = {'type', 'doc', 'required', 'default', 'defaultFn', 'enum', 'mergeKey',
               'patchStrategy', 'listType', 'listMapKeys', 'readOnly', 'format', 'status',
-              'sensitive', 'min', 'max', 'pattern'}
+              'sensitive', 'min', 'max', 'pattern', 'emptyOk'}
 KIND_KEYS = {'plural', 'singular', 'scope', 'shortNames', 'categories', 'verbs', 'subresources',
              'doc', 'fields', 'fieldSelectors', 'columns', 'subresourceOnly', 'createOnUpdate'}
 COLUMN_KEYS = {'name', 'type', 'format', 'priority', 'doc', 'path', 'fn'}
@@ -156,7 +156,8 @@ def strs(name, values):
 def field_flags(f):
     flags = []
     for attr, flag in (('required', 'KUBE_F_REQUIRED'), ('readOnly', 'KUBE_F_READ_ONLY'),
-                       ('status', 'KUBE_F_STATUS'), ('sensitive', 'KUBE_F_SENSITIVE')):
+                       ('status', 'KUBE_F_STATUS'), ('sensitive', 'KUBE_F_SENSITIVE'),
+                       ('emptyOk', 'KUBE_F_EMPTY_OK')):
         if f.get(attr):
             flags.append(flag)
     ps = str(f.get('patchStrategy') or '')
@@ -221,6 +222,7 @@ enum {
     KUBE_F_SENSITIVE = 8,
     KUBE_F_PATCH_MERGE = 16, /* patchStrategy merge */
     KUBE_F_RETAIN_KEYS = 32, /* patchStrategy retainKeys */
+    KUBE_F_EMPTY_OK = 64,    /* required, yet validation accepts it absent or empty */
 };
 
 typedef struct kube_type_t kube_type_t;

@@ -199,7 +199,7 @@ static void s_required(kube_errs_t *errs, const kube_type_t *t, const json_t *ob
         bool empty = !v || json_is_null(v) || (json_is_string(v) && !*json_string_value(v)) ||
                      (json_is_array(v) && !json_array_size(v)) ||
                      (json_is_object(v) && !json_object_size(v) && f->type == KUBE_T_MAP);
-        if ((f->flags & KUBE_F_REQUIRED) && !scalar && empty) {
+        if ((f->flags & KUBE_F_REQUIRED) && !(f->flags & KUBE_F_EMPTY_OK) && !scalar && empty) {
             kube_errs_required(errs, p, NULL);
             continue;
         }

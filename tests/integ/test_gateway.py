@@ -441,6 +441,10 @@ def test_bad_input_gets_a_status_and_nothing_stored(ctx):
                   manifest + '\n', ok=False)
         check(r.stderr.strip() == line, r.stderr)
     k.run('get', 'pod', 'x', ok=False)
+    # ...but not where upstream's validation takes an empty one (a probe's header value).
+    k.run('create', '-f', '-', input='apiVersion: v1\nkind: Pod\nmetadata: {name: x}\nspec: '
+          '{containers: [{name: c, image: b, readinessProbe: {httpGet: {port: 80, httpHeaders: '
+          '[{name: X-Empty, value: ""}]}}}]}\n')
     # A client that sends half a body and stalls is cut off; the server stays up.
     import socket as _s
     raw = _s.create_connection(('127.0.0.1', k.port), timeout=5)
