@@ -1061,6 +1061,51 @@ static json_t *s_ingress_ports(const json_t *obj, const s_entry_t *e, int64_t no
     return s_text(json_array_size(s_at(obj, "spec.tls")) ? "80, 443" : "80");
 }
 
+/* ---- EndpointSlices ---- */
+
+/* listWithMoreString over what was listed (at most 3 of count). */
+static json_t *s_list_more(s_buf_t *b, size_t count)
+{
+    if (count > 3) s_add(b, " + %zu more...", count - 3);
+    return s_buf_cell_or(b, "<unset>");
+}
+
+/* formatDiscoveryPorts: each port's number, else its name, else "*". */
+static json_t *s_slice_ports(const json_t *obj, const s_entry_t *e, int64_t now, bool wide)
+{
+    s_buf_t b = {0};
+    size_t i;
+    const json_t *p;
+    json_array_foreach(s_at(obj, "ports"), i, p)
+    {
+        if (i >= 3) continue;
+        const json_t *num = json_object_get(p, "port");
+        const char *name = json_string_value(json_object_get(p, "name"));
+        if (json_is_integer(num))
+            s_add(&b, "%s%" JSON_INTEGER_FORMAT, i ? "," : "", json_integer_value(num));
+        else
+            s_add(&b, "%s%s", i ? "," : "", name ? name : "*");
+    }
+    return s_list_more(&b, json_array_size(s_at(obj, "ports")));
+}
+
+/* formatDiscoveryEndpoints: every address of every endpoint. */
+static json_t *s_slice_endpoints(const json_t *obj, const s_entry_t *e, int64_t now, bool wide)
+{
+    s_buf_t b = {0};
+    size_t i, j, count = 0;
+    const json_t *ep, *a;
+    json_array_foreach(s_at(obj, "endpoints"), i, ep)
+    {
+        json_array_foreach(json_object_get(ep, "addresses"), j, a)
+        {
+            const char *addr = json_string_value(a);
+            if (count++ < 3) s_add(&b, "%s%s", count > 1 ? "," : "", addr ? addr : "");
+        }
+    }
+    return s_list_more(&b, count);
+}
+
 /* ---- the table, sorted by name for bsearch (the selftest checks the order) ---- */
 
 static const s_entry_t s_fns[] = {
@@ -1078,6 +1123,8 @@ static const s_entry_t s_fns[] = {
     {"cs_status", s_cs, NULL, NULL},
     {"deployment_selector", s_selector, NULL, "<invalid>"},
     {"endpoints_list", s_endpoints, NULL, NULL},
+    {"endpointslice_endpoints", s_slice_endpoints, NULL, NULL},
+    {"endpointslice_ports", s_slice_ports, NULL, NULL},
     {"event_count", s_event_count, NULL, NULL},
     {"event_first_seen", s_event_first_seen, NULL, NULL},
     {"event_last_seen", s_event_last_seen, NULL, NULL},

@@ -229,6 +229,15 @@ static void s_test_services(void)
              "a,b,c");
     s_expect("ingress_hosts", "{'spec':{'rules':[{'host':'%s%n'}]}}", "%s%n");
     s_expect("ingress_ports", "{'spec':{}}", "80");
+    s_expect("endpointslice_ports", "{}", "<unset>");
+    s_expect("endpointslice_ports", "{'ports':[{'port':80},{'name':'http'},{}]}", "80,http,*");
+    s_expect("endpointslice_ports", "{'ports':[{'port':1},{'port':2},{'port':3},{'port':4},{}]}",
+             "1,2,3 + 2 more...");
+    s_expect("endpointslice_endpoints", "{'endpoints':[]}", "<unset>");
+    s_expect("endpointslice_endpoints",
+             "{'endpoints':[{'addresses':['10.0.0.1','10.0.0.2']},{'addresses':['10.0.0.3']},"
+             "{'addresses':['10.0.0.4','10.0.0.5']}]}",
+             "10.0.0.1,10.0.0.2,10.0.0.3 + 2 more...");
     s_expect("ingress_ports", "{'spec':{'tls':[{'hosts':['a']}]}}", "80, 443");
     s_expect("ingress_address", "{'status':{'loadBalancer':{}}}", "");
     s_expect_wide("ingress_address",
@@ -472,6 +481,8 @@ static const char *const s_yaml_fns[] = {"access_modes",
                                          "cs_status",
                                          "deployment_selector",
                                          "endpoints_list",
+                                         "endpointslice_endpoints",
+                                         "endpointslice_ports",
                                          "event_count",
                                          "event_first_seen",
                                          "event_last_seen",

@@ -1208,7 +1208,7 @@ def test_apply_prune_ingress_and_replication_controllers(ctx):
     """kubectl apply --prune lists every kind of its default allowlist, ReplicationController and
     Ingress among them: both are served (Tables as kubectl prints them, a Scale for the first,
     kubectl create ingress's protobuf body for the second), and pruning deletes what the
-    manifests no longer hold."""
+    manifests no longer hold. EndpointSlices are served for kubectl describe's backends."""
     k = Kube(ctx)
     two = """apiVersion: v1
 kind: ConfigMap
@@ -1260,6 +1260,30 @@ spec:
     check(rows[0] == ['NAME', 'CLASS', 'HOSTS', 'ADDRESS', 'PORTS', 'AGE'] and
           rows[1][:4] == ['ing1', 'nginx', 'a.example.com', '80'] and
           rows[2][:5] == ['web', '<none>', 'foo.com', '80,', '443'], rows)
+    # EndpointSlices (discovery.k8s.io) are what kubectl's describers read a backend's
+    # endpoints from; one with no endpoints is as valid as upstream says.
+    k.run('create', 'service', 'clusterip', 'web', '--tcp=80')
+    k.run('apply', '-f', k.file('es.yaml', """apiVersion: discovery.k8s.io/v1
+kind: EndpointSlice
+metadata: {name: web-abc, labels: {kubernetes.io/service-name: web}}
+addressType: IPv4
+ports: [{name: "80", port: 80}]
+endpoints:
+- addresses: [10.244.0.5]
+  conditions: {ready: true}
+---
+apiVersion: discovery.k8s.io/v1
+kind: EndpointSlice
+metadata: {name: empty}
+addressType: IPv4
+endpoints: []
+"""))
+    rows = [line.split() for line in k.run('get', 'endpointslices').stdout.splitlines()]
+    check(rows == [['NAME', 'ADDRESSTYPE', 'PORTS', 'ENDPOINTS', 'AGE'],
+                   ['empty', 'IPv4', '<unset>', '<unset>', rows[1][4]],
+                   ['web-abc', 'IPv4', '80', '10.244.0.5', rows[2][4]]], rows)
+    r = k.run('describe', 'ingress', 'ing1')
+    check('web:80 (10.244.0.5:80)' in r.stdout, r.stdout)
     r = k.run('apply', '-f', k.file('bad-ing.yaml', """apiVersion: networking.k8s.io/v1
 kind: Ingress
 metadata: {name: bad}
