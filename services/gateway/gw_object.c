@@ -364,6 +364,19 @@ static void s_strategy(const kube_kind_t *kind, json_t *obj, bool create)
     }
 }
 
+/* Answers 422 with *errs when it holds any (-1), and destroys it. */
+static int s_invalid(gw_req_t *req, const kube_kind_t *kind, const json_t *meta, kube_errs_t **errs)
+{
+    int rc = 0;
+    if (kube_errs_count(*errs)) {
+        const char *name = json_string_value(json_object_get(meta, "name"));
+        gw_fail_invalid(req, kind->kind, kind->group, name ? name : "", *errs);
+        rc = -1;
+    }
+    kube_errs_destroy(errs);
+    return rc;
+}
+
 int gw_object_admit(gw_req_t *req, const kube_kind_t *kind, json_t *obj, const char *ns,
                     bool create)
 {
@@ -396,24 +409,12 @@ int gw_object_admit(gw_req_t *req, const kube_kind_t *kind, json_t *obj, const c
     if (create) s_generate_name(meta);
     kube_errs_t *errs = kube_errs_new();
     kube_validate_meta(errs, meta, kind->namespaced, s_name_rule(kind));
-    if (kube_errs_count(errs)) {
-        const char *name = json_string_value(json_object_get(meta, "name"));
-        gw_fail_invalid(req, kind->kind, kind->group, name ? name : "", errs);
-        kube_errs_destroy(&errs);
-        return -1;
-    }
-    kube_errs_destroy(&errs);
+    if (s_invalid(req, kind, meta, &errs)) return -1;
     s_defaults(kind->type, obj, obj, 0);
     s_strategy(kind, obj, create);
     errs = kube_errs_new();
     s_required(errs, kind->type, obj, "", 0);
-    if (kube_errs_count(errs)) {
-        const char *name = json_string_value(json_object_get(meta, "name"));
-        gw_fail_invalid(req, kind->kind, kind->group, name ? name : "", errs);
-        kube_errs_destroy(&errs);
-        return -1;
-    }
-    kube_errs_destroy(&errs);
+    if (s_invalid(req, kind, meta, &errs)) return -1;
     if (c.unknown_n && !strcmp(c.mode, "Warn")) s_warn_unknown(req, &c);
     return 0;
 }
