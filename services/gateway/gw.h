@@ -32,11 +32,13 @@ typedef struct {
     const char *key;
 } gw_listen_t;
 
+#define GW_USER_GROUPS 8 /* groups a user is known by */
+
 /* Who made a request. */
 typedef struct {
     char name[256];
     char uid[64];
-    char groups[8][64];
+    char groups[GW_USER_GROUPS][64];
     int groups_n;
     char credential[64]; /* "JTI=..." for a service account token (whoami shows it) */
     /* A service account token bound to a pod, secret or node: its store key and uid, which

@@ -120,6 +120,22 @@ static void s_release(gw_alloc_t *a, const char *key)
         snprintf(a->release[a->release_n++], sizeof a->release[0], "%s", key);
 }
 
+/* What an address's key holds: an IPAddress naming its Service, as networking.k8s.io/v1 has it. */
+static json_t *s_ip_object(const char *ip, const char *ns, const char *name)
+{
+    return json_pack("{s:s, s:s, s:{s:s}, s:{s:{s:s, s:s, s:s, s:s}}}", "apiVersion",
+                     "networking.k8s.io/v1", "kind", "IPAddress", "metadata", "name", ip, "spec",
+                     "parentRef", "group", "", "resource", "services", "namespace", ns, "name",
+                     name);
+}
+
+/* What a node port's key holds: the port and its Service. */
+static json_t *s_port_object(json_int_t np, const char *ns, const char *name)
+{
+    return json_pack("{s:I, s:{s:s, s:s}}", "nodePort", np, "service", "namespace", ns, "name",
+                     name);
+}
+
 /* The cluster IP: kept from old, asked for (in range), "None" (headless), or chosen here. */
 static void s_ip(gw_alloc_t *a, json_t *svc, const json_t *old, const char *ns, const char *name,
                  kube_errs_t *errs)
@@ -175,23 +191,13 @@ static void s_ip(gw_alloc_t *a, json_t *svc, const json_t *old, const char *ns, 
         snprintf(key, sizeof key, S_IP_PREFIX "%s", ip);
         char shown[96];
         snprintf(shown, sizeof shown, "[]string{\"%s\"}: failed to allocate IP %s", ip, ip);
-        s_claim(a, key,
-                json_pack("{s:s, s:s, s:{s:s}, s:{s:{s:s, s:s, s:s, s:s}}}", "apiVersion",
-                          "networking.k8s.io/v1", "kind", "IPAddress", "metadata", "name", ip,
-                          "spec", "parentRef", "group", "", "resource", "services", "namespace", ns,
-                          "name", name),
-                "spec.clusterIPs", shown);
+        s_claim(a, key, s_ip_object(ip, ns, name), "spec.clusterIPs", shown);
     } else {
         uint32_t span = S_NET_SIZE - S_IP_STATIC - 1; /* the broadcast address left out */
         struct in_addr in = {.s_addr = htonl(S_NET + S_IP_STATIC + randombytes_uniform(span))};
         inet_ntop(AF_INET, &in, ip, sizeof ip);
         snprintf(key, sizeof key, S_IP_PREFIX "%s", ip);
-        s_claim(a, key,
-                json_pack("{s:s, s:s, s:{s:s}, s:{s:{s:s, s:s, s:s, s:s}}}", "apiVersion",
-                          "networking.k8s.io/v1", "kind", "IPAddress", "metadata", "name", ip,
-                          "spec", "parentRef", "group", "", "resource", "services", "namespace", ns,
-                          "name", name),
-                NULL, NULL);
+        s_claim(a, key, s_ip_object(ip, ns, name), NULL, NULL);
     }
     json_object_set_new(spec, "clusterIP", json_string(ip));
     json_object_set_new(spec, "clusterIPs", json_pack("[s]", ip));
@@ -248,20 +254,14 @@ static void s_node_ports(gw_alloc_t *a, json_t *svc, const json_t *old, const ch
             }
             char shown[32];
             snprintf(shown, sizeof shown, "%" JSON_INTEGER_FORMAT, np);
-            s_claim(a, key,
-                    json_pack("{s:I, s:{s:s, s:s}}", "nodePort", np, "service", "namespace", ns,
-                              "name", name),
-                    field, shown);
+            s_claim(a, key, s_port_object(np, ns, name), field, shown);
         } else {
             do {
                 np = S_PORT_MIN + S_PORT_FIXED +
                      randombytes_uniform(S_PORT_MAX - S_PORT_MIN - S_PORT_FIXED + 1);
                 snprintf(key, sizeof key, S_NP_PREFIX "%" JSON_INTEGER_FORMAT, np);
             } while (s_claimed(a, key));
-            s_claim(a, key,
-                    json_pack("{s:I, s:{s:s, s:s}}", "nodePort", np, "service", "namespace", ns,
-                              "name", name),
-                    NULL, NULL);
+            s_claim(a, key, s_port_object(np, ns, name), NULL, NULL);
         }
         json_object_set_new(p, "nodePort", json_integer(np));
     }

@@ -188,7 +188,7 @@ int gw_auth(gw_req_t *req)
     req->user.groups_n = 0;
     json_array_foreach(json_object_get(who, "groups"), i, g)
     {
-        if (req->user.groups_n >= 7) break;
+        if (req->user.groups_n >= GW_USER_GROUPS - 1) break; /* one left for system:authenticated */
         snprintf(req->user.groups[req->user.groups_n++], sizeof req->user.groups[0], "%s",
                  json_string_value(g));
     }

@@ -245,13 +245,19 @@ void gw_authz_free(void)
 
 /* --- deciding ------------------------------------------------------------------------------ */
 
-static int s_decide(gw_req_t *req, gw_rbac_request_t *r)
+/* The caller as RBAC sees it: r's user and groups (groups holds what r points to). */
+static void s_who(const gw_req_t *req, const char *groups[GW_USER_GROUPS], gw_rbac_request_t *r)
 {
-    const char *groups[9];
-    for (int i = 0; i < req->user.groups_n && i < 9; i++) groups[i] = req->user.groups[i];
+    for (int i = 0; i < req->user.groups_n; i++) groups[i] = req->user.groups[i];
     r->user = req->user.name;
     r->groups = groups;
     r->groups_n = req->user.groups_n;
+}
+
+static int s_decide(gw_req_t *req, gw_rbac_request_t *r)
+{
+    const char *groups[GW_USER_GROUPS];
+    s_who(req, groups, r);
     if (gw_rbac_is_privileged(r)) return 0;
     if (!s.loaded) {
         gw_fail(req, 503, "ServiceUnavailable", NULL,
@@ -326,11 +332,8 @@ static bool s_review_allowed(gw_req_t *req, const json_t *spec, const char **rea
             .resource_request = false, .verb = S_STR(nra, "verb"), .path = S_STR(nra, "path")};
     }
 #undef S_STR
-    const char *groups[9];
-    for (int i = 0; i < req->user.groups_n && i < 9; i++) groups[i] = req->user.groups[i];
-    r.user = req->user.name;
-    r.groups = groups;
-    r.groups_n = req->user.groups_n;
+    const char *groups[GW_USER_GROUPS];
+    s_who(req, groups, &r);
     *reason = "";
     if (gw_rbac_is_privileged(&r)) return true;
     return s.loaded && gw_rbac_allowed(s.policy, &r, reason);
@@ -379,10 +382,9 @@ void gw_authz_review(gw_req_t *req, const char *plural)
     } else if (rules) {
         /* The rules of the roles bound to the caller, in spec.namespace and cluster-wide. */
         const char *ns = s_str(json_object_get(obj, "spec"), "namespace");
-        const char *groups[9];
-        int n = 0;
-        for (; n < req->user.groups_n && n < 9; n++) groups[n] = req->user.groups[n];
-        gw_rbac_request_t who = {.user = req->user.name, .groups = groups, .groups_n = n};
+        const char *groups[GW_USER_GROUPS];
+        gw_rbac_request_t who = {0};
+        s_who(req, groups, &who);
         json_object_set_new(out, "spec", json_pack("{s:s}", "namespace", ns));
         json_object_set_new(out, "status",
                             s.loaded ? gw_rbac_rules(s.policy, &who, ns)

@@ -233,21 +233,11 @@ void gw_op_set_rv(json_t *obj, uint64_t rev)
 
 static void s_update_reread(gw_req_t *req, bus_in_t *in);
 
+/* Written in between (or the copy was behind): again on what is there now; a resourceVersion
+ * the body names is checked against that. */
 static void s_written(gw_req_t *req, bus_in_t *in)
 {
-    gw_op_t *op = req->ctx;
-    store_txn_reply_t *r;
-    if (gw_op_decode(req, in, &store_txn_reply_desc, (void **)&r)) return;
-    if (!r->succeeded) {
-        /* Written in between (or the copy was behind): again on what is there now; a
-         * resourceVersion the body names is checked against that. */
-        gw_op_lost(req, op, s_update_reread);
-        return;
-    }
-    gw_op_set_rv(op->obj, r->revision);
-    json_t *obj = op->obj;
-    op->obj = NULL;
-    gw_op_send_object(req, 200, obj);
+    gw_op_send_written(req, in, s_update_reread, 200);
 }
 
 bool gw_op_has_status(const kube_kind_t *kind)
@@ -291,7 +281,7 @@ void gw_op_lost(gw_req_t *req, gw_op_t *op, gw_store_fn *reread)
     for (int i = 0; op->alloc && i < op->alloc->n; i++) chosen = chosen || op->alloc->field[i][0];
     if (chosen && !op->probed) {
         op->probed = true;
-        op->probe_reread = reread;
+        op->reread = reread;
         gw_op_claims_probe(req, op, 0);
         return;
     }
@@ -320,9 +310,18 @@ void gw_op_read_then(gw_req_t *req, gw_op_t *op, gw_store_fn *fn)
  * store costs one lost write and a store read, never a wrong result; req->recheck keeps any
  * other answer (an error, a no-op) from being made from it. A patch then costs one store call
  * instead of two. */
-void gw_op_read_for_update(gw_req_t *req, gw_op_t *op, gw_store_fn *fn,
-                           void (*again)(gw_req_t *req))
+/* req->recheck: the gateway's copy was behind; from the store's. */
+static void s_read_again(gw_req_t *req)
 {
+    gw_op_t *op = req->ctx;
+    req->gw->cached_stale++;
+    op->no_cache = true;
+    gw_op_read_then(req, op, op->reread);
+}
+
+void gw_op_read_for_update(gw_req_t *req, gw_op_t *op, gw_store_fn *fn, gw_store_fn *reread)
+{
+    op->reread = reread;
     store_kv_t kv;
     json_t *cur = NULL;
     if (!op->dry_run && !op->no_cache && gw_watch_latest(op->key, &kv))
@@ -336,7 +335,7 @@ void gw_op_read_for_update(gw_req_t *req, gw_op_t *op, gw_store_fn *fn,
     op->cur_mod = kv.mod_revision;
     op->from_cache = true;
     req->gw->cached_reads++;
-    req->recheck = again;
+    req->recheck = s_read_again;
     fn(req, NULL);
 }
 
@@ -496,18 +495,10 @@ static void s_update_reread(gw_req_t *req, bus_in_t *in)
     s_update_read(req, in);
 }
 
-static void s_update_again(gw_req_t *req)
-{
-    gw_op_t *op = req->ctx;
-    req->gw->cached_stale++;
-    op->no_cache = true;
-    gw_op_read_then(req, op, s_update_reread);
-}
-
 static void s_update(gw_req_t *req, gw_op_t *op)
 {
     if (s_update_obj(req, op)) return;
-    gw_op_read_for_update(req, op, s_update_read, s_update_again);
+    gw_op_read_for_update(req, op, s_update_read, s_update_reread);
 }
 
 static void s_patch_read(gw_req_t *req, bus_in_t *in);
@@ -613,17 +604,9 @@ int gw_op_patch_apply(gw_req_t *req, gw_op_t *op, json_t **out)
     return 0;
 }
 
-static void s_patch_again(gw_req_t *req)
-{
-    gw_op_t *op = req->ctx;
-    req->gw->cached_stale++;
-    op->no_cache = true;
-    gw_op_read_then(req, op, s_patch_read);
-}
-
 static void s_patch(gw_req_t *req, gw_op_t *op)
 {
-    gw_op_read_for_update(req, op, s_patch_read, s_patch_again);
+    gw_op_read_for_update(req, op, s_patch_read, s_patch_read);
 }
 
 void gw_op_method_not_allowed(gw_req_t *req)

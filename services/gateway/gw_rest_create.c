@@ -22,7 +22,7 @@ static void s_create_go(gw_req_t *req, gw_op_t *op);
 
 /* A write that claimed addresses lost. A create may have lost to the object itself (409
  * AlreadyExists), or either to an address the client chose that another holds (422); otherwise
- * it lost to a concurrent write (an update: redone on a new read, op->probe_reread) or to a race
+ * it lost to a concurrent write (an update: redone on a new read, op->reread) or to a race
  * for an address chosen here (a create: tried again with others). */
 static void s_claim_probed(gw_req_t *req, bus_in_t *in)
 {
@@ -56,8 +56,8 @@ void gw_op_claims_probe(gw_req_t *req, gw_op_t *op, int from)
 {
     int i = from;
     while (i >= 0 && i < op->alloc->n && !op->alloc->field[i][0]) i++;
-    if (i >= op->alloc->n && op->probe_reread) {
-        gw_op_lost(req, op, op->probe_reread); /* none taken: a concurrent write */
+    if (i >= op->alloc->n && op->reread) {
+        gw_op_lost(req, op, op->reread); /* none taken: a concurrent write */
         return;
     }
     if (i >= op->alloc->n) {
@@ -83,7 +83,7 @@ static void s_written(gw_req_t *req, bus_in_t *in)
     const char *name =
         json_string_value(json_object_get(json_object_get(op->obj, "metadata"), "name"));
     if (!r->succeeded && op->alloc && op->alloc->n) {
-        op->probe_reread = NULL;
+        op->reread = NULL;
         gw_op_claims_probe(req, op, -1);
         return;
     }

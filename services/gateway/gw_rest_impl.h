@@ -44,7 +44,7 @@ typedef struct {
     /* cur came from the gateway's copy (gw_op_read_for_update), not from the store; no_cache:
      * it must come from the store (a copy was found stale) */
     bool from_cache, no_cache;
-    bool dry_run, create_on_put;
+    bool dry_run;
     int verb;
     bus_arena_t *arena;
     /* list */
@@ -64,9 +64,9 @@ typedef struct {
      * lost a chosen address starts again from it) */
     gw_alloc_t *alloc;
     json_t *unallocated;
-    int probe; /* the claim a lost write reads (-1: the object's own key, for a create) */
-    gw_store_fn *probe_reread; /* an update's: how it is redone when no claim was the cause */
-    bool probed;               /* this lost write's claims were read */
+    int probe;           /* the claim a lost write reads (-1: the object's own key, for a create) */
+    gw_store_fn *reread; /* how an update reads the store's copy again and redoes itself */
+    bool probed;         /* this lost write's claims were read */
 } gw_op_t;
 
 enum { S_GET, S_LIST, S_CREATE, S_UPDATE, S_PATCH, S_DELETE };
@@ -88,10 +88,10 @@ bool gw_op_has_status(const kube_kind_t *kind);
 void gw_op_stamp_new(const kube_kind_t *kind, json_t *obj);
 void gw_op_read_then(gw_req_t *req, gw_op_t *op, gw_store_fn *fn);
 /* The read before an update: from the gateway's copy when it has one (fn then gets in == NULL,
- * op->cur set; gw_op_take_current passes it on), else from the store. An answer other than a
- * write that succeeds calls again (instead of answering) with op->no_cache set. */
-void gw_op_read_for_update(gw_req_t *req, gw_op_t *op, gw_store_fn *fn,
-                           void (*again)(gw_req_t *req));
+ * op->cur set; gw_op_take_current passes it on), else from the store. An answer made from the
+ * copy is not sent: the verb starts over from a store read into reread (op->reread), with
+ * op->no_cache set. */
+void gw_op_read_for_update(gw_req_t *req, gw_op_t *op, gw_store_fn *fn, gw_store_fn *reread);
 /* A write that compared a revision lost to a concurrent one: read again and redo (reread), as
  * kube-apiserver's GuaranteedUpdate does, or after many tries answer 409 Conflict. */
 void gw_op_lost(gw_req_t *req, gw_op_t *op, gw_store_fn *reread);
@@ -133,7 +133,7 @@ void gw_alloc_held(const json_t *svc, gw_alloc_t *a);
 void gw_alloc_clear(gw_alloc_t *a);
 /* After a write that claimed addresses lost: reads the claims a client chose, from index from
  * (-1: the object's key first, for a create), and answers 409/422 for the one taken, or redoes
- * the write (op->probe_reread for an update, a new create otherwise). */
+ * the write (op->reread for an update, a new create otherwise). */
 void gw_op_claims_probe(gw_req_t *req, gw_op_t *op, int from);
 /* op->alloc, made when first needed. */
 gw_alloc_t *gw_op_alloc(gw_op_t *op);

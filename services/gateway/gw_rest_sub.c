@@ -90,14 +90,6 @@ static void s_sub_written(gw_req_t *req, bus_in_t *in)
     s_sub_answer(req, op, r->revision);
 }
 
-static void s_sub_again(gw_req_t *req)
-{
-    gw_op_t *op = req->ctx;
-    req->gw->cached_stale++;
-    op->no_cache = true;
-    gw_op_read_then(req, op, s_sub_read);
-}
-
 /* The body as the subresource's object (Scale, Binding or the kind itself), for PUT and POST;
  * for PATCH, the patched subresource view of the current object. */
 static json_t *s_sub_input(gw_req_t *req, gw_op_t *op)
@@ -234,7 +226,7 @@ void gw_rest_subresource(gw_req_t *req, const gw_target_t *t)
     if (!strcmp(m, "GET"))
         gw_op_read_then(req, op, s_sub_read);
     else
-        gw_op_read_for_update(req, op, s_sub_read, s_sub_again);
+        gw_op_read_for_update(req, op, s_sub_read, s_sub_read);
 }
 
 /* --- the namespaces every cluster has ------------------------------------------------------ */
