@@ -379,16 +379,29 @@ void gw_rest_delete(gw_req_t *req, gw_op_t *op)
  * in pages of the current list; one gone meanwhile is skipped, any other error ends the request
  * with it. The answer is the list of the objects deleted or marked. */
 
-#define S_PAGE 500
+#define S_PAGE       500
+#define S_ANSWER_MAX (64u << 20) /* stored bytes of the objects the answer lists */
 
 static void s_each_next(gw_req_t *req, gw_op_t *op);
 static void s_each_read(gw_req_t *req, bus_in_t *in);
 
-/* The item is done (obj: as deleted or marked; stolen); on to the next. */
+/* The item is done (obj: as deleted or marked; stolen): into the answer, while it stays within
+ * S_ANSWER_MAX (the deleting goes on past it; the answer says how many it leaves out). */
+static void s_each_keep(gw_op_t *op, json_t *obj)
+{
+    op->attempts = 0;
+    if (op->answer_bytes + op->item_len > S_ANSWER_MAX) {
+        op->left_out++;
+        json_decref(obj);
+        return;
+    }
+    op->answer_bytes += op->item_len;
+    json_array_append_new(op->items, obj);
+}
+
 static void s_each_done(gw_req_t *req, gw_op_t *op, json_t *obj)
 {
-    json_array_append_new(op->items, obj);
-    op->attempts = 0;
+    s_each_keep(op, obj);
     s_each_next(req, op);
 }
 
@@ -436,8 +449,7 @@ static int s_each_delete(gw_req_t *req, gw_op_t *op)
         gw_op_write_obj(req, op, op->key, op->cur_mod, false, s_each_written);
         return 1;
     }
-    json_array_append_new(op->items, obj);
-    op->attempts = 0;
+    s_each_keep(op, obj);
     return 0;
 }
 
@@ -472,8 +484,9 @@ static void s_each_page(gw_req_t *req, bus_in_t *in)
             continue;
         }
         json_array_append_new(op->batch,
-                              json_pack("{s:s, s:s, s:I, s:o}", "key", kvs[i].key, "name", name,
-                                        "mod", (json_int_t)kvs[i].mod_revision, "obj", obj));
+                              json_pack("{s:s, s:s, s:I, s:I, s:o}", "key", kvs[i].key, "name",
+                                        name, "mod", (json_int_t)kvs[i].mod_revision, "len",
+                                        (json_int_t)kvs[i].value.len, "obj", obj));
     }
     op->more = r->more && r->kvs.n;
     if (r->kvs.n) snprintf(op->after, sizeof op->after, "%s", kvs[r->kvs.n - 1].key);
@@ -490,6 +503,7 @@ static void s_each_next(gw_req_t *req, gw_op_t *op)
         json_decref(op->cur);
         op->cur = json_incref(json_object_get(e, "obj"));
         op->cur_mod = (uint64_t)json_integer_value(json_object_get(e, "mod"));
+        op->item_len = (size_t)json_integer_value(json_object_get(e, "len"));
         if (s_each_delete(req, op)) return; /* sent, or answered */
     }
     if (op->more) {
@@ -504,6 +518,15 @@ static void s_each_next(gw_req_t *req, gw_op_t *op)
     snprintf(list_kind, sizeof list_kind, "%sList", op->t.kind->kind);
     json_t *items = op->items;
     op->items = NULL;
+    if (op->left_out) {
+        char text[160];
+        snprintf(text, sizeof text,
+                 "the answer lists %zu of the %zu objects deleted: the rest would make it larger "
+                 "than %u MiB",
+                 json_array_size(items), json_array_size(items) + op->left_out, S_ANSWER_MAX >> 20);
+        if (!req->warnings) req->warnings = json_array();
+        json_array_append_new(req->warnings, json_string(text));
+    }
     gw_respond_json(req, 200,
                     json_pack("{s:s, s:s, s:{}, s:o}", "kind", list_kind, "apiVersion", av,
                               "metadata", "items", items));

@@ -60,6 +60,7 @@ typedef struct {
     size_t batch_i;
     bool more;
     char prefix[600], after[600];
+    size_t item_len, answer_bytes, left_out; /* the answer's share of the objects deleted */
     /* a Service's allocations for the write under way; its object before them (a create that
      * lost a chosen address starts again from it) */
     gw_alloc_t *alloc;
